@@ -3,6 +3,8 @@ atomically. Every write returns the ids, version and log position of what it rec
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -17,7 +19,17 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import EnvType
 
-from domain.case import Case, decline_merge, merge, unmerge
+from domain.case import (
+    AssistanceRequest,
+    Case,
+    CoHandler,
+    MergeRecord,
+    PoliceReferral,
+    Seizure,
+    decline_merge,
+    merge,
+    unmerge,
+)
 from domain.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -33,9 +45,10 @@ from domain.jurisdiction import (
     CaseNumberSequence,
     Jurisdiction,
     JurisdictionRegistry,
+    Liaison,
     UnitData,
 )
-from domain.lead import Lead
+from domain.lead import Corroboration, Feedback, Lead, Referral
 from domain.policy import Deadlines, PoliceThresholds, SeizureTotals, police_advice
 from domain.values import (
     INFORMANT_READER_ROLES,
@@ -46,6 +59,7 @@ from domain.values import (
     CaseType,
     Context,
     CorroborationResult,
+    DataclassAsDict,
     DateAsISO,
     Disposition,
     LeadClosure,
@@ -58,7 +72,19 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
 #: The actor recorded on reference data the system itself seeds.
 SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
-RETRIES = 10
+RETRIES = 50
+#: Dataclasses held in aggregate state, stored inside snapshots.
+STATE_CLASSES: tuple[type, ...] = (
+    Referral,
+    Feedback,
+    Corroboration,
+    CoHandler,
+    Seizure,
+    AssistanceRequest,
+    PoliceReferral,
+    MergeRecord,
+    Liaison,
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +125,8 @@ class JointCaseApp(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
+        for state_class in STATE_CLASSES:
+            transcoder.register(DataclassAsDict(state_class))
 
     # --- plumbing --------------------------------------------------------------------------------
     def _load(
@@ -133,6 +161,11 @@ class JointCaseApp(Application[UUID]):
             raise InvalidInput("nothing to record")
         notification = recordings[-1].notification
         return int(notification.id) if notification is not None else 0
+
+    @staticmethod
+    def _backoff(attempt: int) -> None:
+        """Waits a little (jittered, growing) before retrying a write that lost a race."""
+        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
     @staticmethod
     def _require_writer(ctx: Context) -> None:
@@ -180,7 +213,7 @@ class JointCaseApp(Application[UUID]):
 
     def register_jurisdiction(self, unit: UnitData, valid_from: date, ctx: Context) -> Written:
         self._require_admin(ctx)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             registry = self._find(JurisdictionRegistry, JurisdictionRegistry.ID)
             if registry is None:
                 registry = JurisdictionRegistry.start(ctx)
@@ -191,6 +224,7 @@ class JointCaseApp(Application[UUID]):
             try:
                 position = self._commit(registry, jurisdiction)
             except ConcurrencyConflict:
+                self._backoff(attempt)
                 continue
             self._refresh_units()
             return self._written(jurisdiction, position)
@@ -390,7 +424,7 @@ class JointCaseApp(Application[UUID]):
         if not purpose.strip():
             raise InvalidInput("say why the informant's identity is needed")
         identity = self.cipher.open(lead.informant_ciphertext, lead.id)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             log = self._find(InformantAccessLog, InformantAccessLog.id_for(lead_id))
             if log is None:
                 log = InformantAccessLog.start(lead_id, ctx)
@@ -398,6 +432,7 @@ class JointCaseApp(Application[UUID]):
             try:
                 position = self._commit(log)
             except ConcurrencyConflict:
+                self._backoff(attempt)
                 continue
             return identity, self._written(log, position)
         raise ConcurrencyConflict("could not record the read: too many concurrent reads")
@@ -420,7 +455,7 @@ class JointCaseApp(Application[UUID]):
         case_id = case_id or uuid4()
         year = ctx.at.astimezone(self.timezone).year
         unique_leads = list(dict.fromkeys(lead_ids or []))
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             seq_id = CaseNumberSequence.id_for(ctx.actor.county, year)
             sequence = self._find(CaseNumberSequence, seq_id)
             if sequence is None:
@@ -443,6 +478,7 @@ class JointCaseApp(Application[UUID]):
             try:
                 position = self._commit(sequence, case, *leads)
             except ConcurrencyConflict:
+                self._backoff(attempt)
                 continue
             return self._written(case, position, number=number)
         raise ConcurrencyConflict("could not number the case: too many cases opened at once")
@@ -678,7 +714,7 @@ class JointCaseApp(Application[UUID]):
     def _with_absorbed(self, case: Case) -> Iterator[Case]:
         yield case
         for absorbed_id in case.absorbed:
-            yield from self._with_absorbed(self._load(Case, absorbed_id))
+            yield from self._with_absorbed(self._load(Case, UUID(absorbed_id)))
 
     def case_history(self, case_id: UUID) -> list[Case.Event]:
         """Every event of the case and of each case ever merged into it (released ones too, so an

@@ -220,7 +220,7 @@ class Case(Aggregate):
         due: datetime
 
         def apply(self, case: Case) -> None:
-            case.assistance[self.request_id] = AssistanceRequest(
+            case.assistance[str(self.request_id)] = AssistanceRequest(
                 request_id=self.request_id,
                 from_county=self.actor.county,
                 to_county=self.to_county,
@@ -235,7 +235,7 @@ class Case(Aggregate):
         answer: str
 
         def apply(self, case: Case) -> None:
-            request = case.assistance[self.request_id]
+            request = case.assistance[str(self.request_id)]
             request.answer = self.answer
             request.answered_at = self.timestamp
             request.answered_by = self.actor.officer_id
@@ -248,14 +248,16 @@ class Case(Aggregate):
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.merge_consents.setdefault(self.survivor_id, set()).add(self.actor.county)
+            consenting = case.merge_consents.setdefault(str(self.survivor_id), [])
+            if self.actor.county not in consenting:
+                consenting.append(self.actor.county)
 
     class MergeProposalDeclined(Event):
         survivor_id: UUID
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.merge_consents.pop(self.survivor_id, None)
+            case.merge_consents.pop(str(self.survivor_id), None)
 
     class MergedInto(Event):
         survivor_id: UUID
@@ -285,7 +287,7 @@ class Case(Aggregate):
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.absorbed[self.absorbed_id] = self.absorbed_number
+            case.absorbed[str(self.absorbed_id)] = self.absorbed_number
             case.merge_history.append(
                 MergeRecord(
                     "absorbed",
@@ -326,7 +328,7 @@ class Case(Aggregate):
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.absorbed.pop(self.absorbed_id, None)
+            case.absorbed.pop(str(self.absorbed_id), None)
             case.merge_history.append(
                 MergeRecord(
                     "released",
@@ -394,12 +396,12 @@ class Case(Aggregate):
     close_reason: str | None = field(init=False)
     co_handlers: dict[str, CoHandler] = field(init=False)
     seizures: list[Seizure] = field(init=False)
-    assistance: dict[UUID, AssistanceRequest] = field(init=False)
+    assistance: dict[str, AssistanceRequest] = field(init=False)
     merged_into: UUID | None = field(init=False)
     merged_into_number: str | None = field(init=False)
-    absorbed: dict[UUID, str] = field(init=False)
+    absorbed: dict[str, str] = field(init=False)
     merge_history: list[MergeRecord] = field(init=False)
-    merge_consents: dict[UUID, set[str]] = field(init=False)
+    merge_consents: dict[str, list[str]] = field(init=False)
     police: PoliceReferral | None = field(init=False)
 
     # --- commands --------------------------------------------------------------------------------
@@ -508,7 +510,7 @@ class Case(Aggregate):
         self._check_participant(ctx)
         if to_county == ctx.actor.county:
             raise AssistanceToOwnCounty("a county cannot ask itself for assistance")
-        if request_id in self.assistance:
+        if str(request_id) in self.assistance:
             raise InvalidInput(f"assistance request {request_id} already exists")
         self.trigger_event(
             self.AssistanceRequested,
@@ -521,7 +523,7 @@ class Case(Aggregate):
 
     def answer_assistance(self, request_id: UUID, answer: str, ctx: Context) -> None:
         self._check_active()
-        request = self.assistance.get(request_id)
+        request = self.assistance.get(str(request_id))
         if request is None:
             raise AssistanceNotFound(f"this case has no assistance request {request_id}")
         if request.to_county != ctx.actor.county:
@@ -637,10 +639,10 @@ class Case(Aggregate):
             "assistance": [vars(a).copy() for a in self.assistance.values()],
             "merged_into": self.merged_into,
             "merged_into_number": self.merged_into_number,
-            "absorbed": [{"case_id": k, "number": v} for k, v in self.absorbed.items()],
+            "absorbed": [{"case_id": UUID(k), "number": v} for k, v in self.absorbed.items()],
             "merge_history": [vars(m).copy() for m in self.merge_history],
             "pending_merges": [
-                {"survivor_id": k, "consenting_counties": sorted(v)}
+                {"survivor_id": UUID(k), "consenting_counties": sorted(v)}
                 for k, v in self.merge_consents.items()
             ],
             "police": vars(self.police).copy() if self.police else None,
@@ -707,7 +709,7 @@ def merge(
     needed = {absorbed.county, survivor.county}
     if ctx.actor.county not in needed:
         raise NotLeadCounty("only the lead county of one of the two cases may merge them")
-    consents = absorbed.merge_consents.get(survivor.id, set())
+    consents = set(absorbed.merge_consents.get(str(survivor.id), []))
     if ctx.actor.county in consents:
         raise MergeConsentAlreadyGiven(
             f"{ctx.actor.county} already consented; waiting for {sorted(needed - consents)}"
@@ -741,7 +743,7 @@ def merge(
 def decline_merge(absorbed: Case, survivor_id: UUID, reason: str, ctx: Context) -> None:
     """The other county refuses a proposed cross-county merge; the proposal is dropped."""
     absorbed._check_not_merged()
-    consents = absorbed.merge_consents.get(survivor_id)
+    consents = absorbed.merge_consents.get(str(survivor_id))
     if not consents:
         raise NoMergeProposal("there is no pending proposal to merge these cases")
     absorbed.trigger_event(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, get_type_hints
 
 from eventsourcing.persistence import Transcoding
 
@@ -204,3 +204,26 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class DataclassAsDict(Transcoding):
+    """Stores a state dataclass (a referral, a seizure...) inside snapshots; enum fields come
+    back as their enum, so a snapshot restores exactly the state that replay would build."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = f"state:{cls.__qualname__}"
+        self._enums = {
+            name: hint
+            for name, hint in get_type_hints(cls).items()
+            if isinstance(hint, type) and issubclass(hint, Enum)
+        }
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        for name, enum in self._enums.items():
+            if data.get(name) is not None:
+                data[name] = enum(data[name])
+        return self.type(**data)

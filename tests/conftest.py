@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import pytest
+
+from domain.application import JointCaseApp
+from domain.values import Actor, Context, Role
+from jointcase.settings import Settings
+from jointcase.storage import build_app, init_database
+from tests.pg import scratch_database
+
+XINGHE, YANGGAO, TIANZHEN, SHANGYI, HUAIAN, WANQUAN = (
+    "150924",
+    "140221",
+    "140222",
+    "130725",
+    "130728",
+    "130708",
+)
+
+
+@pytest.fixture(scope="session")
+def pg_settings() -> Iterator[Settings]:
+    """One database for the session's application tests, tables created by `db init`."""
+    with scratch_database() as settings:
+        init_database(settings)
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def app(pg_settings: Settings) -> Iterator[JointCaseApp]:
+    application = build_app(pg_settings)
+    yield application
+    application.close()
+
+
+class Clock:
+    """Deterministic recorded times: each call is one minute after the previous one."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def tick(self, minutes: int = 1) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+_correlation = count(1)
+
+
+@pytest.fixture
+def ctx(clock: Clock):
+    """ctx(county, role='officer', officer=None) -> a Context one minute later than the last."""
+
+    def make(county: str, role: Role | str = Role.OFFICER, officer: str | None = None) -> Context:
+        return Context(
+            Actor(officer or f"officer-{county}", county, Role(role)),
+            clock.tick(),
+            f"test-{next(_correlation)}",
+        )
+
+    return make
