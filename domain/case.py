@@ -154,6 +154,7 @@ class Case(Aggregate):
             case.absorbed = {}
             case.merge_history = []
             case.merge_consents = {}
+            case.merge_parties = {}
             case.police = None
 
     class SeizureRecorded(Event):
@@ -245,9 +246,11 @@ class Case(Aggregate):
 
         survivor_id: UUID
         survivor_number: str
+        survivor_county: str
         reason: str
 
         def apply(self, case: Case) -> None:
+            case.merge_parties[str(self.survivor_id)] = self.survivor_county
             consenting = case.merge_consents.setdefault(str(self.survivor_id), [])
             if self.actor.county not in consenting:
                 consenting.append(self.actor.county)
@@ -258,6 +261,7 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.merge_consents.pop(str(self.survivor_id), None)
+            case.merge_parties.pop(str(self.survivor_id), None)
 
     class MergedInto(Event):
         survivor_id: UUID
@@ -269,6 +273,7 @@ class Case(Aggregate):
             case.merged_into = self.survivor_id
             case.merged_into_number = self.survivor_number
             case.merge_consents.clear()
+            case.merge_parties.clear()
             case.merge_history.append(
                 MergeRecord(
                     "merged_into",
@@ -402,6 +407,7 @@ class Case(Aggregate):
     absorbed: dict[str, str] = field(init=False)
     merge_history: list[MergeRecord] = field(init=False)
     merge_consents: dict[str, list[str]] = field(init=False)
+    merge_parties: dict[str, str] = field(init=False)  # pending survivor id -> its county
     police: PoliceReferral | None = field(init=False)
 
     # --- commands --------------------------------------------------------------------------------
@@ -608,6 +614,7 @@ class Case(Aggregate):
         counties.update(a.to_county for a in self.assistance.values())
         for consenting in self.merge_consents.values():
             counties.update(consenting)
+        counties.update(self.merge_parties.values())
         return counties
 
     def seizure_totals(self) -> SeizureTotals:
@@ -719,6 +726,7 @@ def merge(
             Case.MergeConsentGiven,
             survivor_id=survivor.id,
             survivor_number=survivor.number,
+            survivor_county=survivor.county,
             reason=reason,
             **stamp(ctx),
         )

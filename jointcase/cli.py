@@ -17,8 +17,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
 keys_app = typer.Typer(help="Secrets.", no_args_is_help=True)
+officers_app = typer.Typer(help="Officers and their API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(officers_app, name="officers")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -91,6 +93,104 @@ def demo(
     typer.echo(
         f"demo recorded {result.events} events for {result.leads} leads and cases "
         f"{', '.join(result.cases)}; last log position {result.last_position}"
+    )
+
+
+def _officer_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from jointcase.officers import OfficerStore
+    from jointcase.storage import open_pool, token_pepper
+
+    db = resolve_database(settings)
+    if not tables_exist(db):
+        fail("the tables do not exist yet: run `jointcase db init` first")
+    return OfficerStore(open_pool(db, size=1), token_pepper(settings, db))
+
+
+@officers_app.command("add")
+def officers_add(
+    county: Annotated[str, typer.Option(help="Six-digit unit code, e.g. 140221.")],
+    role: Annotated[str, typer.Option(help="officer, liaison, auditor, committee or admin.")],
+    name: Annotated[str, typer.Option(help="The officer's name.")],
+) -> None:
+    """Issue an officer a token. The token is shown once and stored only as a hash."""
+    settings = _settings()
+    try:
+        if settings.uses_server is False:
+            init_database(settings)
+        store = _officer_store(settings)
+        from jointcase.storage import build_app
+
+        build_app(settings).check_county(county)
+        officer, token = store.add(county, role, name)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"officer {officer.officer_id} ({officer.name}, {officer.county}, {officer.role})")
+    typer.echo(f"token (shown once): {token}")
+
+
+@officers_app.command("list")
+def officers_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked officers.")] = False,
+) -> None:
+    """List officers (never their tokens)."""
+    settings = _settings()
+    try:
+        officers = _officer_store(settings).list(include_revoked=all_)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    for o in officers:
+        revoked = f"  revoked {o.revoked_at:%Y-%m-%d %H:%M}" if o.revoked_at else ""
+        typer.echo(f"{o.officer_id}\t{o.county}\t{o.role}\t{o.name}{revoked}")
+    if not officers:
+        typer.echo(
+            "no officers yet: `jointcase officers add --county CODE --role ROLE --name NAME`"
+        )
+
+
+@officers_app.command("revoke")
+def officers_revoke(officer_id: str) -> None:
+    """Revoke an officer's token at once."""
+    settings = _settings()
+    try:
+        officer = _officer_store(settings).revoke(officer_id)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"revoked {officer.officer_id} ({officer.name})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="API worker processes.")] = None,
+) -> None:
+    """Serve the HTTP API. On the embedded default it also creates the tables first."""
+    import uvicorn
+
+    settings = _settings()
+    try:
+        db = resolve_database(settings)
+        if db.embedded:
+            init_database(settings)
+        elif not tables_exist(db):
+            fail("the tables do not exist yet: run `jointcase db init` first")
+        from jointcase.storage import informant_cipher, token_pepper
+
+        informant_cipher(settings, db)
+        token_pepper(settings, db)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level="info",
     )
 
 

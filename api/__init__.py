@@ -1,0 +1,1 @@
+"""The HTTP API of jointcase (FastAPI): routers per resource, schemas, auth, error mapping."""

@@ -1,0 +1,71 @@
+"""The FastAPI application: built once with its services (lifespan), errors as problem+json."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from api import errors
+from api.deps import Services
+from api.jsonresp import JSONResponse
+from api.routers import cases, events, health, leads, reference
+from jointcase.idempotency import IdempotencyStore
+from jointcase.officers import OfficerStore
+from jointcase.settings import Settings
+from jointcase.storage import build_app, open_pool, resolve_database, token_pepper
+
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+def build_services(settings: Settings) -> Services:
+    db = resolve_database(settings)
+    pool = open_pool(db)
+    return Services(
+        settings=settings,
+        app=build_app(settings, db=db),
+        officers=OfficerStore(pool, token_pepper(settings, db)),
+        idempotency=IdempotencyStore(pool),
+    )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        app.state.services = services or build_services(settings or Settings())
+        yield
+        if own:
+            app.state.services.app.close()
+            app.state.services.officers.pool.close()
+
+    app = FastAPI(
+        title="jointcase",
+        version="1.0",
+        description="Cross-county case coordination for tobacco monopoly bureaus: leads, "
+        "referrals, cases, merges, joint handling and audit. Every route except health/ready "
+        "needs `Authorization: Bearer <token>` (issued by `jointcase officers add`).",
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+    )
+    if services is not None:
+        app.state.services = services
+    errors.install(app)
+
+    @app.middleware("http")
+    async def correlation(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("X-Correlation-ID", "")
+        request.state.correlation_id = given if _CORRELATION.match(given) else str(uuid.uuid4())
+        response = await call_next(request)
+        response.headers["X-Correlation-ID"] = request.state.correlation_id
+        return response
+
+    for module in (health, leads, cases, reference, events):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,132 @@
+"""Every error is an RFC 9457 problem document (application/problem+json)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.jsonresp import ProblemResponse
+from domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+log = logging.getLogger("jointcase.api")
+PROBLEM_BASE = "https://jointcase.invalid/problems/"
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    428: "Precondition required",
+    500: "Internal error",
+    503: "Unavailable",
+}
+
+
+class ApiProblem(Exception):
+    """An error raised by the web layer itself (authentication, headers, idempotency keys)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        rule: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.rule = rule
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem(
+    status: int,
+    detail: str,
+    rule: str,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + rule,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "rule": rule,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        correlation = getattr(request.state, "correlation_id", None)
+        if correlation:
+            body["correlation_id"] = correlation
+    body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, InvalidInput):
+        return 422
+    if isinstance(error, ConcurrencyConflict):
+        return 409
+    return 409
+
+
+def domain_problem(error: DomainError, request: Request | None) -> ProblemResponse:
+    return problem(status_of(error), error.message, error.rule, request)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> ProblemResponse:
+        return domain_problem(exc, request)
+
+    @app.exception_handler(ApiProblem)
+    async def _api(request: Request, exc: ApiProblem) -> ProblemResponse:
+        return problem(exc.status, exc.detail, exc.rule, request, exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())),
+                "message": err.get("msg", "invalid"),
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors) or "request"
+        return problem(422, f"invalid input in {fields}", "invalid-input", request, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        rule = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code, str(exc.detail), rule, request, dict(exc.headers or {}) or None
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "an unexpected error occurred; it has been logged", "internal-error", request
+        )

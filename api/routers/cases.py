@@ -1,0 +1,251 @@
+"""/v1/cases: open, read (also as of a version or moment), history, and every case action."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from api.access import visible_case, visible_lead
+from api.deps import (
+    AsOfQuery,
+    CurrentOfficer,
+    ServicesDep,
+    VersionQuery,
+    WriteDep,
+    read_response,
+)
+from api.errors import ApiProblem
+from api.jsonresp import JSONResponse
+from api.present import case_out, event_out
+from api.schemas import (
+    AssistanceAnswer,
+    AssistanceCreate,
+    CaseClosureCreate,
+    CaseCreate,
+    CoHandlerInvitation,
+    MergeCreate,
+    PoliceAcceptanceCreate,
+    PoliceReferralCreate,
+    ReasonBody,
+    SeizureCreate,
+    WriteResult,
+)
+from domain.values import to_sticks
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+WRITE = {"response_model": WriteResult}
+
+
+@router.post("", status_code=201, **WRITE)
+def open_case(body: CaseCreate, w: WriteDep) -> object:
+    """Open a case (立案) from zero or more leads; it gets the next number of the county's year."""
+    app = w.services.app
+    for lead_id in body.lead_ids:
+        visible_lead(app, w.officer, lead_id)
+    return w.run(
+        lambda: app.open_case(
+            w.ctx,
+            case_type=body.case_type,
+            title=body.title,
+            summary=body.summary,
+            lead_ids=body.lead_ids,
+            opened_at=body.opened_at,
+        ),
+        status=201,
+        location=lambda written: f"/v1/cases/{written.id}",
+    )
+
+
+@router.get("/{case_id}")
+def get_case(
+    case_id: UUID,
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    version: VersionQuery = None,
+    as_of: AsOfQuery = None,
+) -> JSONResponse:
+    """A case as it is now, or as it was at a version or a moment (time travel)."""
+    visible_case(services.app, officer, case_id)
+    case = services.app.get_case(case_id, version=version, as_of=as_of)
+    body = case_out(case)
+    if version is None and as_of is None:
+        body["police_advice"] = services.app.police_advice(case_id)
+    return read_response(body, case.version)
+
+
+@router.get("/{case_id}/history")
+def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+    """The whole timeline: every event of the case and of the cases merged into it (un-merges
+    included), oldest first, with actor, time and reason."""
+    visible_case(services.app, officer, case_id)
+    events = services.app.case_history(case_id)
+    return JSONResponse({"case_id": case_id, "events": [event_out(e) for e in events]})
+
+
+@router.post("/{case_id}/seizures", status_code=201, **WRITE)
+def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
+    """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    sticks = to_sticks(body.quantity, body.unit)
+    return w.run(
+        lambda: app.record_seizure(
+            case_id,
+            w.ctx,
+            brand=body.brand,
+            sticks=sticks,
+            value=body.value,
+            price_basis=body.price_basis,
+            seized_at=body.seized_at,
+            specification=body.specification,
+            place=body.place,
+            disposition=body.disposition,
+            expected_version=w.expected_version,
+        ),
+        status=201,
+    )
+
+
+@router.post("/{case_id}/co-handlers", **WRITE)
+def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
+    """The lead county invites another county to handle the case jointly (协同办理)."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.invite_co_handler(case_id, body.county, body.note, w.ctx, w.expected_version)
+    )
+
+
+def _own_county(w: WriteDep, county: str) -> None:
+    if county != w.officer.county:
+        raise ApiProblem(403, "a county answers only invitations made to it", "permission-denied")
+
+
+@router.post("/{case_id}/co-handlers/{county}/acceptance", **WRITE)
+def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
+    """The invited county joins as co-handler."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    _own_county(w, county)
+    return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version))
+
+
+@router.post("/{case_id}/co-handlers/{county}/declination", **WRITE)
+def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
+    """The invited county declines, with a reason."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    _own_county(w, county)
+    return w.run(lambda: app.decline_co_handling(case_id, body.reason, w.ctx, w.expected_version))
+
+
+@router.post("/{case_id}/assistance-requests", status_code=201, **WRITE)
+def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
+    """Ask another county for assistance (协查), with a deadline."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.request_assistance(
+            case_id, body.to_county, body.request, w.ctx, body.due, None, w.expected_version
+        ),
+        status=201,
+    )
+
+
+@router.post("/{case_id}/assistance-requests/{request_id}/answer", **WRITE)
+def answer_assistance(
+    case_id: UUID, request_id: UUID, body: AssistanceAnswer, w: WriteDep
+) -> object:
+    """The requested county answers."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.answer_assistance(case_id, request_id, body.answer, w.ctx, w.expected_version)
+    )
+
+
+@router.post("/{case_id}/merge", **WRITE)
+def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
+    """Merge this case into the survivor (并案). Across counties, the first county's call records
+    its consent (`merged: false`, `awaiting` names the other county) and the second merges."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.merge_cases(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
+    )
+
+
+@router.post("/{case_id}/merge/declination", **WRITE)
+def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
+    """The other county refuses a proposed merge; the proposal is dropped."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.decline_merge(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
+    )
+
+
+@router.post("/{case_id}/unmerge", **WRITE)
+def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
+    """Reverse a wrong merge of this (absorbed) case; both cases record it."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(lambda: app.unmerge_case(case_id, body.reason, w.ctx, w.expected_version))
+
+
+@router.get("/{case_id}/police-advice")
+def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+    """Which advisory criminal thresholds the seizures (merged cases included) reach."""
+    visible_case(services.app, officer, case_id)
+    totals = services.app.seizure_totals(case_id)
+    return JSONResponse(
+        {
+            "case_id": case_id,
+            "thresholds_reached": services.app.police_advice(case_id),
+            "value": totals.value,
+            "sticks": totals.sticks,
+        }
+    )
+
+
+@router.post("/{case_id}/police-referral", **WRITE)
+def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
+    """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.refer_to_police(
+            case_id, body.police_unit, body.referred_on, body.reason, w.ctx, w.expected_version
+        )
+    )
+
+
+@router.post("/{case_id}/police-referral/acceptance", **WRITE)
+def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
+    """Record that the police accepted the case."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.record_police_acceptance(
+            case_id, body.accepted_on, body.police_case_number, w.ctx, w.expected_version
+        )
+    )
+
+
+@router.post("/{case_id}/closure", **WRITE)
+def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
+    """Close the case (结案) with an outcome."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(
+        lambda: app.close_case(case_id, body.outcome, body.reason, w.ctx, w.expected_version)
+    )
+
+
+@router.post("/{case_id}/reopening", **WRITE)
+def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
+    """Reopen a closed case, with a reason."""
+    app = w.services.app
+    visible_case(app, w.officer, case_id)
+    return w.run(lambda: app.reopen_case(case_id, body.reason, w.ctx, w.expected_version))

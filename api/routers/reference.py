@@ -1,0 +1,76 @@
+"""/v1/jurisdictions and /v1/liaisons: the participating units and the liaison directory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CurrentOfficer, ServicesDep, WriteDep, require_roles
+from api.jsonresp import JSONResponse
+from api.schemas import JurisdictionCreate, JurisdictionEnd, LiaisonCreate, WriteResult
+from domain.jurisdiction import UnitData, check_code
+from domain.values import Role
+
+router = APIRouter(prefix="/v1", tags=["reference data"])
+WRITE = {"response_model": WriteResult}
+
+
+@router.get("/jurisdictions")
+def list_jurisdictions(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+    """Every unit of the cooperation, with validity dates and current liaison."""
+    units = services.app.list_jurisdictions()
+    return JSONResponse({"items": [u.public_state() for u in units]})
+
+
+@router.get("/jurisdictions/{code}")
+def get_jurisdiction(code: str, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+    unit = services.app.check_county(check_code(code))
+    return JSONResponse(unit.public_state(), headers={"ETag": f'"{unit.version}"'})
+
+
+@router.post("/jurisdictions", status_code=201, **WRITE)
+def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
+    """Add a unit (e.g. 丰镇市 150981): reference data, no code change. Administrators only."""
+    require_roles(w.officer, Role.ADMIN)
+    unit = UnitData(body.code, body.name, body.name_zh, body.city, body.province)
+    return w.run(
+        lambda: w.services.app.register_jurisdiction(unit, body.valid_from, w.ctx),
+        status=201,
+        location=lambda _: f"/v1/jurisdictions/{body.code}",
+    )
+
+
+@router.post("/jurisdictions/{code}/end", **WRITE)
+def end_jurisdiction(code: str, body: JurisdictionEnd, w: WriteDep) -> object:
+    """Record that a unit leaves the cooperation on a date. Administrators only."""
+    require_roles(w.officer, Role.ADMIN)
+    return w.run(
+        lambda: w.services.app.end_jurisdiction(check_code(code), body.valid_to, body.reason, w.ctx)
+    )
+
+
+@router.get("/liaisons")
+def liaison_directory(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+    """The liaison directory (联络通讯录): each unit's current liaison and the history."""
+    items = []
+    for unit in services.app.list_jurisdictions():
+        state = unit.public_state()
+        items.append(
+            {
+                "county": unit.code,
+                "unit": unit.name_zh or unit.name,
+                "current": state["liaison"],
+                "history": state["liaison_history"],
+            }
+        )
+    return JSONResponse({"items": items})
+
+
+@router.post("/liaisons", status_code=201, **WRITE)
+def designate_liaison(body: LiaisonCreate, w: WriteDep) -> object:
+    """Designate a unit's information liaison (信息联络员); the previous one's term ends."""
+    return w.run(
+        lambda: w.services.app.designate_liaison(
+            body.county, body.name, body.phone, body.email, body.since, w.ctx
+        ),
+        status=201,
+    )
