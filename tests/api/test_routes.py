@@ -530,7 +530,7 @@ def test_a_cross_county_merge_needs_both_counties_and_can_be_reversed(world: Wor
     ]
     assert "Case.MergeReversed" in types and "Case.AbsorbedCaseReleased" in types
     assert_problem(
-        world.post(YANGGAO, f"/v1/cases/{absorbed['id']}/unmerge", {"reason": "x"}),
+        world.post(TIANZHEN, f"/v1/cases/{absorbed['id']}/unmerge", {"reason": "x"}),
         409,
         "not-merged",
     )
