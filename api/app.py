@@ -13,24 +13,43 @@ from starlette.responses import Response
 from api import errors
 from api.deps import Services
 from api.jsonresp import JSONResponse
-from api.routers import cases, events, health, leads, reference
+from api.routers import cases, events, health, leads, reference, views
 from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
-from jointcase.storage import build_app, open_pool, resolve_database, token_pepper
+from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
+from projections.base import BatchRunner
+from projections.registry import build_views
 
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, run_projections: bool | None = None) -> Services:
     db = resolve_database(settings)
     pool = open_pool(db)
+    app = build_app(settings, db=db)
+    views = build_views(library_env(settings, db))
+    if run_projections is None:
+        run_projections = settings.run_projections
+    if run_projections is None:
+        run_projections = db.embedded
+    runner = BatchRunner(app, views.all()).start() if run_projections else None
     return Services(
         settings=settings,
-        app=build_app(settings, db=db),
+        app=app,
         officers=OfficerStore(pool, token_pepper(settings, db)),
         idempotency=IdempotencyStore(pool),
+        views=views,
+        runner=runner,
     )
+
+
+def close_services(services: Services) -> None:
+    if services.runner is not None:
+        services.runner.stop()
+    services.views.close()
+    services.app.close()
+    services.officers.pool.close()
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -40,8 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or build_services(settings or Settings())
         yield
         if own:
-            app.state.services.app.close()
-            app.state.services.officers.pool.close()
+            close_services(app.state.services)
 
     app = FastAPI(
         title="jointcase",
@@ -66,6 +84,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers["X-Correlation-ID"] = request.state.correlation_id
         return response
 
-    for module in (health, leads, cases, reference, events):
+    for module in (health, views, leads, cases, reference, events):
         app.include_router(module.router)
     return app

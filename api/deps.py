@@ -23,6 +23,8 @@ from domain.values import WRITER_ROLES, Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
+from projections.base import BatchRunner
+from projections.registry import Views
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Services:
     app: JointCaseApp
     officers: OfficerStore
     idempotency: IdempotencyStore
+    views: Views
+    runner: BatchRunner | None = None
 
 
 def get_services(request: Request) -> Services:

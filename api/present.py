@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.case import Case
+from domain.informants import PRIVATE_EVENT_FIELDS
 from domain.lead import Lead
 from domain.values import describe_sticks
 
-HIDDEN_FIELDS = frozenset({"informant_ciphertext"})
+HIDDEN_FIELDS = PRIVATE_EVENT_FIELDS
 
 
 def lead_out(lead: Lead) -> dict[str, Any]:

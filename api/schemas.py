@@ -24,6 +24,10 @@ County = Annotated[str, StringConstraints(pattern=r"^\d{6}$"), Field(examples=["
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(max_length=400)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+#: Upper bounds of a seizure, so sticks stay within 64 bits and money within the decimal context
+#: (unbounded, 1E+30 cases was recorded and then made the case unreadable).
+MAX_QUANTITY = Decimal(10**9)
+MAX_VALUE = Decimal(10**12)
 
 
 def example(**values: Any) -> ConfigDict:
@@ -131,9 +135,13 @@ class SeizureCreate(BaseModel):
     )
     brand: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     specification: ShortText = ""
-    quantity: Decimal = Field(description="Amount in `unit`; stored as whole sticks (支).")
+    quantity: Decimal = Field(
+        ge=-MAX_QUANTITY,
+        le=MAX_QUANTITY,
+        description="Amount in `unit`; stored as whole sticks (支).",
+    )
     unit: QuantityUnit = QuantityUnit.STICK
-    value: Decimal = Field(ge=0, description="Yuan (元), as a decimal string.")
+    value: Decimal = Field(ge=0, le=MAX_VALUE, description="Yuan (元), as a decimal string.")
     price_basis: PriceBasis
     disposition: Disposition = Disposition.UNSOLD
     place: ShortText = ""

@@ -24,6 +24,8 @@ from domain.jurisdiction import NAMESPACE
 from domain.values import Context
 
 _PREFIX = "v1:"
+#: Event fields that carry informant data: never copied into views, logs or exports.
+PRIVATE_EVENT_FIELDS = frozenset({"informant_ciphertext"})
 
 
 class InformantCipher:

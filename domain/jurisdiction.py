@@ -40,7 +40,7 @@ DEFAULT_UNITS: tuple[UnitData, ...] = (
 
 def check_code(code: str) -> str:
     code = code.strip()
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         raise InvalidInput(f"a unit code is six digits (GB/T 2260), not {code!r}")
     return code
 

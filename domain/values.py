@@ -150,10 +150,10 @@ def to_sticks(amount: Decimal | int | str, unit: QuantityUnit | str) -> int:
     try:
         value = Decimal(str(amount))
         unit = QuantityUnit(unit)
-    except (InvalidOperation, ValueError) as e:
+        sticks = value * STICKS_PER_UNIT[unit]
+    except (ArithmeticError, ValueError) as e:
         raise InvalidInput(f"not a quantity: {amount!r} {unit!r}") from e
-    sticks = value * STICKS_PER_UNIT[unit]
-    if sticks != sticks.to_integral_value():
+    if not sticks.is_finite() or sticks != sticks.to_integral_value():
         raise InvalidInput(f"{amount} {unit} is not a whole number of sticks")
     if sticks <= 0:
         raise NonPositiveQuantity(f"quantities must be positive: got {amount} {unit}")
@@ -180,7 +180,10 @@ def to_money(amount: Decimal | int | str, *, allow_zero: bool = True) -> Decimal
         raise InvalidInput(f"not an amount of money: {amount!r}")
     if value < 0 or (value == 0 and not allow_zero):
         raise NonPositiveQuantity(f"amounts of money must be positive: got {amount}")
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as e:
+        raise InvalidInput(f"not an amount of money: {amount!r}") from e
 
 
 # --- stored-event transcodings for the value objects -------------------------------------------

@@ -21,6 +21,10 @@ officers_app = typer.Typer(help="Officers and their API tokens.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(officers_app, name="officers")
+projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
+audit_app = typer.Typer(help="Tamper evidence.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+app.add_typer(audit_app, name="audit")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -192,6 +196,151 @@ def serve(
         workers=workers or settings.workers,
         log_level="info",
     )
+
+
+def _views(settings: Settings):  # type: ignore[no-untyped-def]
+    from jointcase.storage import build_app, library_env
+    from projections.registry import build_views
+
+    db = resolve_database(settings)
+    if not tables_exist(db):
+        fail("the tables do not exist yet: run `jointcase db init` first")
+    return build_app(settings, db=db), build_views(library_env(settings, db))
+
+
+@app.command()
+def worker() -> None:
+    """Run every read model as a separate process until stopped (Ctrl-C / SIGTERM). A worker
+    killed at any point resumes where its views left off: nothing lost, nothing twice."""
+    import signal
+
+    from projections.base import BatchRunner
+
+    settings = _settings()
+    try:
+        app_, views = _views(settings)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    runner = BatchRunner(app_, views.all())
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
+    typer.echo(
+        "worker: views "
+        + ", ".join(f"{v.name}@{v.position()}" for v in views.all())
+        + f"; log at {app_.recorder.max_notification_id() or 0}"
+    )
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        views.close()
+        app_.close()
+    typer.echo("worker stopped")
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each view's position and lag behind the event log."""
+    settings = _settings()
+    try:
+        app_, views = _views(settings)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    head = app_.recorder.max_notification_id() or 0
+    for view in views.all():
+        typer.echo(f"{view.name:<12} position {view.position():>10}  lag {head - view.position()}")
+    views.close()
+    app_.close()
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Views to rebuild (default: all).")
+    ] = None,
+    page_size: Annotated[int, typer.Option(min=100, max=20000)] = 2000,
+) -> None:
+    """Rebuild views from position zero, with a progress bar. Views only write their own rows,
+    so a rebuild never repeats a side effect. Stop the worker first, or it will wait its turn."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from projections.base import BatchRunner
+
+    settings = _settings()
+    try:
+        app_, views = _views(settings)
+        chosen = views.named(names)
+    except (ConfigurationError, ValueError) as e:
+        fail(str(e))
+        return
+    head = app_.recorder.max_notification_id() or 0
+    for view in chosen:
+        view.reset()
+    runner = BatchRunner(app_, chosen, page_size=page_size)
+    columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task(f"rebuilding {', '.join(v.name for v in chosen)}", total=head)
+
+        def advance(_: int) -> None:
+            position = min(v.position() for v in chosen)
+            progress.update(task, completed=min(position, head))
+
+        runner.catch_up(until=head, progress=advance)
+        progress.update(task, completed=head)
+    typer.echo("rebuilt " + ", ".join(f"{v.name} to {v.position()}" for v in chosen))
+    views.close()
+    app_.close()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain from the events table; name the first event altered, removed,
+    inserted or reordered. Exit status 1 when one is found."""
+    from projections.audit import verify
+
+    settings = _settings()
+    try:
+        db = resolve_database(settings)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    result = verify(db.conninfo(), schema=db.schema or "public")
+    if result.ok:
+        typer.echo(
+            f"ok: {result.checked} events verified up to position {result.head_position}; "
+            f"chain head {result.head_link}"
+        )
+        return
+    f = result.finding
+    assert f is not None
+    typer.echo(
+        f"TAMPERED: {f.kind} at position {f.position} (aggregate {f.aggregate_id} version "
+        f"{f.version}): {f.detail}",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(
+    position: Annotated[int | None, typer.Option(help="Chain link at this log position.")] = None,
+) -> None:
+    """Print the chain head (position and link) to keep outside the system as an anchor."""
+    settings = _settings()
+    try:
+        app_, views = _views(settings)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    head = views.audit.head(position)
+    views.close()
+    app_.close()
+    if head is None:
+        fail("the audit chain is empty")
+        return
+    typer.echo(f"{head['position']} {head['link']}")
 
 
 def main() -> None:  # pragma: no cover - entry point

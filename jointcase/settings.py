@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `jointcase serve` listens on.")
     workers: int = Field(default=1, ge=1, description="API worker processes of `jointcase serve`.")
 
+    run_projections: bool | None = Field(
+        default=None,
+        description="Run the read models inside `jointcase serve` (default: yes on the embedded "
+        "database, no with a server, where `jointcase worker` runs them).",
+    )
+    wait_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
+    )
+
     # --- cooperation agreement ------------------------------------------------------------------------
     timezone: str = Field(default="Asia/Shanghai", description="Local time of the bureaus.")
     acknowledge_days: float = Field(default=3, gt=0, description="Days to acknowledge a referral.")

@@ -259,6 +259,9 @@ def init_database(settings: Settings | None = None) -> tuple[JointCaseApp, int]:
 
             conn.execute(OFFICERS_DDL)
             conn.execute(IDEMPOTENCY_DDL)
+            from projections.registry import build_views
+
+            build_views(library_env(settings, db, create_table=True), pool_size=1).close()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_INIT_LOCK_KEY,))
     return app, added

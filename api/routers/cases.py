@@ -34,10 +34,9 @@ from api.schemas import (
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-WRITE = {"response_model": WriteResult}
 
 
-@router.post("", status_code=201, **WRITE)
+@router.post("", status_code=201, response_model=WriteResult)
 def open_case(body: CaseCreate, w: WriteDep) -> object:
     """Open a case (立案) from zero or more leads; it gets the next number of the county's year."""
     app = w.services.app
@@ -83,7 +82,7 @@ def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) 
     return JSONResponse({"case_id": case_id, "events": [event_out(e) for e in events]})
 
 
-@router.post("/{case_id}/seizures", status_code=201, **WRITE)
+@router.post("/{case_id}/seizures", status_code=201, response_model=WriteResult)
 def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
     app = w.services.app
@@ -107,7 +106,7 @@ def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/co-handlers", **WRITE)
+@router.post("/{case_id}/co-handlers", response_model=WriteResult)
 def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
     """The lead county invites another county to handle the case jointly (协同办理)."""
     app = w.services.app
@@ -122,7 +121,7 @@ def _own_county(w: WriteDep, county: str) -> None:
         raise ApiProblem(403, "a county answers only invitations made to it", "permission-denied")
 
 
-@router.post("/{case_id}/co-handlers/{county}/acceptance", **WRITE)
+@router.post("/{case_id}/co-handlers/{county}/acceptance", response_model=WriteResult)
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""
     app = w.services.app
@@ -131,7 +130,7 @@ def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version))
 
 
-@router.post("/{case_id}/co-handlers/{county}/declination", **WRITE)
+@router.post("/{case_id}/co-handlers/{county}/declination", response_model=WriteResult)
 def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The invited county declines, with a reason."""
     app = w.services.app
@@ -140,7 +139,7 @@ def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDe
     return w.run(lambda: app.decline_co_handling(case_id, body.reason, w.ctx, w.expected_version))
 
 
-@router.post("/{case_id}/assistance-requests", status_code=201, **WRITE)
+@router.post("/{case_id}/assistance-requests", status_code=201, response_model=WriteResult)
 def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
     """Ask another county for assistance (协查), with a deadline."""
     app = w.services.app
@@ -153,7 +152,7 @@ def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> ob
     )
 
 
-@router.post("/{case_id}/assistance-requests/{request_id}/answer", **WRITE)
+@router.post("/{case_id}/assistance-requests/{request_id}/answer", response_model=WriteResult)
 def answer_assistance(
     case_id: UUID, request_id: UUID, body: AssistanceAnswer, w: WriteDep
 ) -> object:
@@ -165,7 +164,7 @@ def answer_assistance(
     )
 
 
-@router.post("/{case_id}/merge", **WRITE)
+@router.post("/{case_id}/merge", response_model=WriteResult)
 def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """Merge this case into the survivor (并案). Across counties, the first county's call records
     its consent (`merged: false`, `awaiting` names the other county) and the second merges."""
@@ -176,7 +175,7 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/merge/declination", **WRITE)
+@router.post("/{case_id}/merge/declination", response_model=WriteResult)
 def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """The other county refuses a proposed merge; the proposal is dropped."""
     app = w.services.app
@@ -186,7 +185,7 @@ def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/unmerge", **WRITE)
+@router.post("/{case_id}/unmerge", response_model=WriteResult)
 def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reverse a wrong merge of this (absorbed) case; both cases record it."""
     app = w.services.app
@@ -209,7 +208,7 @@ def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer)
     )
 
 
-@router.post("/{case_id}/police-referral", **WRITE)
+@router.post("/{case_id}/police-referral", response_model=WriteResult)
 def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
     """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
     app = w.services.app
@@ -221,7 +220,7 @@ def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> o
     )
 
 
-@router.post("/{case_id}/police-referral/acceptance", **WRITE)
+@router.post("/{case_id}/police-referral/acceptance", response_model=WriteResult)
 def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
     """Record that the police accepted the case."""
     app = w.services.app
@@ -233,7 +232,7 @@ def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: Wri
     )
 
 
-@router.post("/{case_id}/closure", **WRITE)
+@router.post("/{case_id}/closure", response_model=WriteResult)
 def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     """Close the case (结案) with an outcome."""
     app = w.services.app
@@ -243,7 +242,7 @@ def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/reopening", **WRITE)
+@router.post("/{case_id}/reopening", response_model=WriteResult)
 def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reopen a closed case, with a reason."""
     app = w.services.app

@@ -26,4 +26,10 @@ def ready(services: ServicesDep) -> object:
         position = services.app.recorder.max_notification_id() or 0
     except Exception as e:  # any database failure means not ready
         return problem(503, f"the event store does not answer: {type(e).__name__}", "not-ready")
-    return JSONResponse({"status": "ready", "last_position": position})
+    lag = {}
+    try:
+        for view in services.views.all():
+            lag[view.name] = {"position": view.position(), "lag": position - view.position()}
+    except Exception as e:  # view tables missing or database failing
+        return problem(503, f"the read models do not answer: {type(e).__name__}", "not-ready")
+    return JSONResponse({"status": "ready", "last_position": position, "views": lag})

@@ -25,10 +25,9 @@ from api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
-WRITE = {"response_model": WriteResult}
 
 
-@router.post("", status_code=201, **WRITE)
+@router.post("", status_code=201, response_model=WriteResult)
 def register_lead(body: LeadCreate, w: WriteDep) -> object:
     """Register a lead (线索) owned by the officer's county. The informant is sealed at once."""
     app = w.services.app
@@ -62,7 +61,7 @@ def get_lead(
     return read_response(lead_out(lead), lead.version)
 
 
-@router.post("/{lead_id}/referrals", **WRITE)
+@router.post("/{lead_id}/referrals", response_model=WriteResult)
 def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
     """Refer the lead to another county (线索移交); deadlines come from the agreement's settings."""
     app = w.services.app
@@ -81,7 +80,7 @@ def _own_county(w: WriteDep, county: str) -> None:
         )
 
 
-@router.post("/{lead_id}/referrals/{county}/acceptance", **WRITE)
+@router.post("/{lead_id}/referrals/{county}/acceptance", response_model=WriteResult)
 def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     """The receiving county accepts the referral and becomes responsible for the lead."""
     app = w.services.app
@@ -90,7 +89,7 @@ def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     return w.run(lambda: app.accept_referral(lead_id, w.ctx, w.expected_version))
 
 
-@router.post("/{lead_id}/referrals/{county}/declination", **WRITE)
+@router.post("/{lead_id}/referrals/{county}/declination", response_model=WriteResult)
 def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The receiving county declines the referral, with a reason."""
     app = w.services.app
@@ -99,7 +98,7 @@ def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) 
     return w.run(lambda: app.decline_referral(lead_id, body.reason, w.ctx, w.expected_version))
 
 
-@router.post("/{lead_id}/referrals/{county}/withdrawal", **WRITE)
+@router.post("/{lead_id}/referrals/{county}/withdrawal", response_model=WriteResult)
 def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The referring county withdraws a referral that has not been answered."""
     app = w.services.app
@@ -109,7 +108,7 @@ def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep)
     )
 
 
-@router.post("/{lead_id}/shares", **WRITE)
+@router.post("/{lead_id}/shares", response_model=WriteResult)
 def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     """Share the lead for information with several counties (情报共享); the owner stays."""
     app = w.services.app
@@ -119,7 +118,7 @@ def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/feedback", **WRITE)
+@router.post("/{lead_id}/feedback", response_model=WriteResult)
 def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     """Feedback (反馈) by the county that accepted the lead, visible to the referring county."""
     app = w.services.app
@@ -129,7 +128,7 @@ def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/corroborations", **WRITE)
+@router.post("/{lead_id}/corroborations", response_model=WriteResult)
 def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> object:
     """Another county reports it saw the same thing, or did not find it."""
     app = w.services.app
@@ -139,7 +138,7 @@ def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> o
     )
 
 
-@router.post("/{lead_id}/conversion", status_code=201, **WRITE)
+@router.post("/{lead_id}/conversion", status_code=201, response_model=WriteResult)
 def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
     """Open a case (立案) from this lead; the answer is the new case."""
     app = w.services.app
@@ -160,7 +159,7 @@ def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/closure", **WRITE)
+@router.post("/{lead_id}/closure", response_model=WriteResult)
 def close_lead(lead_id: UUID, body: LeadClosureCreate, w: WriteDep) -> object:
     """Close the lead: unfounded (查无实据), duplicate, or merged into another lead."""
     app = w.services.app

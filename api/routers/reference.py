@@ -11,7 +11,6 @@ from domain.jurisdiction import UnitData, check_code
 from domain.values import Role
 
 router = APIRouter(prefix="/v1", tags=["reference data"])
-WRITE = {"response_model": WriteResult}
 
 
 @router.get("/jurisdictions")
@@ -27,7 +26,7 @@ def get_jurisdiction(code: str, services: ServicesDep, officer: CurrentOfficer) 
     return JSONResponse(unit.public_state(), headers={"ETag": f'"{unit.version}"'})
 
 
-@router.post("/jurisdictions", status_code=201, **WRITE)
+@router.post("/jurisdictions", status_code=201, response_model=WriteResult)
 def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
     """Add a unit (e.g. 丰镇市 150981): reference data, no code change. Administrators only."""
     require_roles(w.officer, Role.ADMIN)
@@ -39,7 +38,7 @@ def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/jurisdictions/{code}/end", **WRITE)
+@router.post("/jurisdictions/{code}/end", response_model=WriteResult)
 def end_jurisdiction(code: str, body: JurisdictionEnd, w: WriteDep) -> object:
     """Record that a unit leaves the cooperation on a date. Administrators only."""
     require_roles(w.officer, Role.ADMIN)
@@ -65,7 +64,7 @@ def liaison_directory(services: ServicesDep, officer: CurrentOfficer) -> JSONRes
     return JSONResponse({"items": items})
 
 
-@router.post("/liaisons", status_code=201, **WRITE)
+@router.post("/liaisons", status_code=201, response_model=WriteResult)
 def designate_liaison(body: LiaisonCreate, w: WriteDep) -> object:
     """Designate a unit's information liaison (信息联络员); the previous one's term ends."""
     return w.run(

@@ -1,0 +1,1 @@
+"""Read models: each module holds one projection (events -> rows) and its view (DDL + queries)."""

@@ -1,0 +1,238 @@
+"""The base of every read model.
+
+A view subclasses the library's ``PostgresTrackingRecorder``: its rows and its tracking position
+commit in one transaction, so each event is applied exactly once. A projection subclasses the
+library's ``Projection``; ``process_event`` works with the library's ``ProjectionRunner``, but the
+worker uses ``BatchRunner`` (below), which applies a page of events per transaction instead of
+one, and checks that each batch starts exactly where the view's position stands, so two
+processes can never apply the same event twice even when they race."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import psycopg
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg.sql import SQL, Identifier
+
+from domain.application import JointCaseApp
+
+log = logging.getLogger("jointcase.projections")
+
+
+class Item(NamedTuple):
+    """One event of a batch: the decoded event, its tracking position and the stored record."""
+
+    event: Any
+    tracking: Tracking
+    notification: Notification
+
+
+Batch = Sequence[Item]
+
+
+class StaleBatch(Exception):
+    """The view's position moved since the batch was read (another process applied it)."""
+
+
+class View(PostgresTrackingRecorder):
+    """A read model's tables, kept in step with the event log."""
+
+    name: ClassVar[str]
+    #: Tables emptied by a rebuild (besides the tracking row).
+    tables: ClassVar[tuple[str, ...]] = ()
+    ddl: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs["tracking_table_name"] = f"{self.name}_tracking"
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(
+            SQL(statement.replace("{", "{{").replace("}", "}}")).format() for statement in self.ddl
+        )
+        self._position_sql = SQL(
+            "SELECT notification_id FROM {0}.{1} WHERE application_name = %s FOR UPDATE"
+        ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
+
+    # --- writing ---------------------------------------------------------------------------------
+    def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        """Writes the rows for a batch of events (in log order) with the given cursor."""
+        raise NotImplementedError
+
+    def process(self, batch: Batch, after: int) -> None:
+        """Applies the batch in one transaction with its tracking position. ``after`` is the
+        position the batch was read from; if the view moved since, nothing is applied."""
+        if not batch:
+            return
+        application = batch[-1].tracking.application_name
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._position_sql, (application,))
+            row = curs.fetchone()
+            current = (row["notification_id"] if row else None) or 0
+            if current != after:
+                raise StaleBatch(f"{self.name}: view is at {current}, batch read after {after}")
+            self.apply(curs, batch)
+            self._insert_tracking(curs, batch[-1].tracking)
+
+    def position(self, application_name: str = JointCaseApp.name) -> int:
+        return self.max_tracking_id(application_name) or 0
+
+    # --- rebuilding ------------------------------------------------------------------------------
+    def reset(self, application_name: str = JointCaseApp.name) -> None:
+        """Empties the view and sets its position back to zero, in one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._position_sql, (application_name,))
+            for table in self.tables:
+                curs.execute(
+                    SQL("TRUNCATE {0}.{1}").format(
+                        Identifier(self.datastore.schema), Identifier(table)
+                    )
+                )
+            curs.execute(
+                SQL("DELETE FROM {0}.{1} WHERE application_name = %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+                ),
+                (application_name,),
+            )
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, params)
+            return list(curs.fetchall())  # rows are dicts (the datastore's row factory)
+
+
+class BatchProjection(Projection[View]):
+    """A projection whose work is done by its view in batches."""
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """One event at a time, for the library's ProjectionRunner (which does not pass the
+        stored record the audit chain hashes, so it is read back here)."""
+        table = f"{tracking.application_name}_events"
+        with self.view.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {0}.{1} WHERE notification_id = %s"
+                ).format(Identifier(self.view.datastore.schema), Identifier(table)),
+                (tracking.notification_id,),
+            )
+            row = curs.fetchone()
+        assert row is not None
+        notification = Notification(
+            id=row["notification_id"],
+            originator_id=row["originator_id"],
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+        item = Item(domain_event, tracking, notification)
+        self.view.process([item], after=self.view.position(tracking.application_name))
+
+
+class BatchRunner:
+    """Keeps a set of views up to date with the event log: reads a page of notifications once,
+    decodes it once, and gives each view the part it has not applied yet, in one transaction
+    per view. Woken by the library's LISTEN/NOTIFY, with a polling fallback."""
+
+    def __init__(
+        self,
+        app: JointCaseApp,
+        views: Iterable[View],
+        *,
+        page_size: int = 1000,
+        idle_wait: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.views = list(views)
+        self.page_size = page_size
+        self.idle_wait = idle_wait
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- one pass --------------------------------------------------------------------------------
+    def catch_up(
+        self,
+        until: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Applies everything recorded so far (or up to ``until``); returns events applied."""
+        name = self.app.name
+        positions = {view.name: view.position(name) for view in self.views}
+        applied = 0
+        while not self.stopping.is_set():
+            start = min(positions.values())
+            if until is not None and start >= until:
+                break
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=self.page_size, stop=until, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            decoded = [
+                Item(self.app.mapper.to_domain_event(n), Tracking(name, n.id), n)
+                for n in notifications
+            ]
+            for view in self.views:
+                after = positions[view.name]
+                batch = [item for item in decoded if item.tracking.notification_id > after]
+                if not batch:
+                    continue
+                try:
+                    view.process(batch, after)
+                except StaleBatch:
+                    log.warning("%s moved under us; re-reading its position", view.name)
+                    positions[view.name] = view.position(name)
+                    continue
+                positions[view.name] = batch[-1].tracking.notification_id
+            applied += len(notifications)
+            if progress is not None:
+                progress(len(notifications))
+        return applied
+
+    # --- running ---------------------------------------------------------------------------------
+    def run_forever(self) -> None:
+        """Catches up, then waits for new events until stopped."""
+        datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
+        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
+        with datastore.get_connection() as conn:
+            conn.autocommit = True
+            conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
+            while not self.stopping.is_set():
+                self.catch_up()
+                for _ in conn.notifies(timeout=self.idle_wait, stop_after=1):
+                    break
+
+    def start(self) -> BatchRunner:
+        def target() -> None:
+            try:
+                self.run_forever()
+            except BaseException as e:  # surfaced by check() / stop()
+                self.error = e
+                log.exception("projection runner stopped")
+
+        self._thread = threading.Thread(target=target, name="projections", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wait(self, position: int, timeout: float) -> bool:
+        """True once every view has applied the log up to ``position``."""
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            if all(view.position() >= position for view in self.views):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)

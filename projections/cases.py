@@ -1,0 +1,208 @@
+"""Case search: one row per case with what lists and searches filter on (county, status, type,
+dates, totals) and the counties that may see it, kept in step with the case events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from projections.base import Batch, BatchProjection, View
+
+SORTABLE = {
+    "recorded_at": "recorded_at",
+    "opened_at": "coalesce(opened_at, recorded_at)",
+    "modified_at": "modified_at",
+    "number": "number",
+    "value": "total_value",
+}
+
+
+class CaseSearchView(View):
+    name = "case_search"
+    tables = ("case_search",)
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS case_search (
+            case_id uuid PRIMARY KEY,
+            number text NOT NULL,
+            county text NOT NULL,
+            year integer NOT NULL,
+            case_type text NOT NULL,
+            status text NOT NULL,
+            title text NOT NULL,
+            summary text NOT NULL,
+            opened_at timestamptz,
+            recorded_at timestamptz NOT NULL,
+            modified_at timestamptz NOT NULL,
+            version integer NOT NULL,
+            visible_to text[] NOT NULL,
+            co_handlers text[] NOT NULL DEFAULT '{}',
+            merged_into uuid,
+            police_referred boolean NOT NULL DEFAULT false,
+            seizures integer NOT NULL DEFAULT 0,
+            total_sticks bigint NOT NULL DEFAULT 0,
+            total_value numeric(16, 2) NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
+        "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
+        "CREATE INDEX IF NOT EXISTS case_search_county ON case_search (county, status)",
+    )
+
+    def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        with cursor.connection.pipeline():
+            for event, _, _ in batch:
+                kind = type(event).__qualname__
+                handler = HANDLERS.get(kind)
+                if handler is not None:
+                    sql, params = handler(event)
+                    cursor.execute(sql, params)
+                if kind.startswith("Case.") and kind != "Case.Opened":
+                    cursor.execute(
+                        "UPDATE case_search SET version = %s, modified_at = %s WHERE case_id = %s",
+                        (event.originator_version, event.timestamp, event.originator_id),
+                    )
+
+    def search(
+        self,
+        *,
+        county: str | None = None,
+        visible_to: str | None = None,
+        status: str | None = None,
+        case_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        text: str | None = None,
+        sort: str = "recorded_at",
+        descending: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        where = ["true"]
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if visible_to is not None:
+            where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+            params["visible_to"] = visible_to
+        for column, value in (("county", county), ("status", status), ("case_type", case_type)):
+            if value is not None:
+                where.append(f"{column} = %({column})s")
+                params[column] = value
+        if since is not None:
+            where.append("coalesce(opened_at, recorded_at) >= %(since)s")
+            params["since"] = since
+        if until is not None:
+            where.append("coalesce(opened_at, recorded_at) < %(until)s")
+            params["until"] = until
+        if text:
+            where.append("(title || ' ' || summary || ' ' || number) ILIKE %(text)s")
+            params["text"] = (
+                "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+            )
+        order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
+        condition = " AND ".join(where)
+        rows = self.query(
+            f"SELECT *, count(*) OVER () AS total FROM case_search WHERE {condition} "
+            f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+        )
+        total = rows[0]["total"] if rows else 0
+        if not rows and offset:
+            total = self.query(f"SELECT count(*) AS n FROM case_search WHERE {condition}", params)[
+                0
+            ]["n"]
+        for row in rows:
+            row.pop("total", None)
+        return total, rows
+
+
+def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
+        " opened_at, recorded_at, modified_at, version, visible_to)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, ARRAY[%s])",
+        (
+            e.originator_id,
+            e.number,
+            e.county,
+            e.year,
+            e.case_type,
+            e.title,
+            e.summary,
+            e.opened_at,
+            e.timestamp,
+            e.timestamp,
+            e.originator_version,
+            e.county,
+        ),
+    )
+
+
+def _add_visible(county_attr: str) -> Any:
+    def handler(e: Any) -> tuple[str, tuple[Any, ...]]:
+        county = getattr(e, county_attr) if county_attr != "actor" else e.actor.county
+        return (
+            "UPDATE case_search SET visible_to = array_append(visible_to, %s)"
+            " WHERE case_id = %s AND NOT visible_to @> ARRAY[%s]::text[]",
+            (county, e.originator_id, county),
+        )
+
+    return handler
+
+
+def _joined(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE case_search SET co_handlers = array_append(co_handlers, %s) WHERE case_id = %s",
+        (e.actor.county, e.originator_id),
+    )
+
+
+def _seizure(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE case_search SET seizures = seizures + 1, total_sticks = total_sticks + %s,"
+        " total_value = total_value + %s WHERE case_id = %s",
+        (e.sticks, e.value, e.originator_id),
+    )
+
+
+def _status(status: str) -> Any:
+    def handler(e: Any) -> tuple[str, tuple[Any, ...]]:
+        return ("UPDATE case_search SET status = %s WHERE case_id = %s", (status, e.originator_id))
+
+    return handler
+
+
+def _merged(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE case_search SET status = 'merged', merged_into = %s WHERE case_id = %s",
+        (e.survivor_id, e.originator_id),
+    )
+
+
+def _unmerged(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE case_search SET status = %s, merged_into = NULL WHERE case_id = %s",
+        (e.status_before_merge, e.originator_id),
+    )
+
+
+def _police(e: Any) -> tuple[str, tuple[Any, ...]]:
+    return ("UPDATE case_search SET police_referred = true WHERE case_id = %s", (e.originator_id,))
+
+
+HANDLERS = {
+    "Case.Opened": _opened,
+    "Case.CoHandlerInvited": _add_visible("county"),
+    "Case.CoHandlerJoined": _joined,
+    "Case.AssistanceRequested": _add_visible("to_county"),
+    "Case.MergeConsentGiven": _add_visible("survivor_county"),
+    "Case.SeizureRecorded": _seizure,
+    "Case.Closed": _status("closed"),
+    "Case.Reopened": _status("open"),
+    "Case.MergedInto": _merged,
+    "Case.MergeReversed": _unmerged,
+    "Case.ReferredToPolice": _police,
+}
+
+
+class CaseSearchProjection(BatchProjection):
+    name = "case_search"

@@ -1,0 +1,277 @@
+"""County workspaces: what each county has to act on (referrals to acknowledge, accepted leads
+awaiting feedback, assistance requests and co-handling invitations to answer, merges awaiting
+its consent), with deadlines. Overdue is computed when asked, against the current time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from projections.base import Batch, BatchProjection, View
+
+
+class WorkspaceView(View):
+    name = "workspace"
+    tables = ("workspace_items", "workspace_leads")
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS workspace_leads (
+            lead_id uuid PRIMARY KEY,
+            owner_county text NOT NULL,
+            summary text NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS workspace_items (
+            item_id text PRIMARY KEY,
+            county text NOT NULL,
+            kind text NOT NULL,
+            lead_id uuid,
+            case_id uuid,
+            from_county text,
+            title text NOT NULL,
+            created_at timestamptz NOT NULL,
+            due_at timestamptz,
+            done_at timestamptz,
+            outcome text
+        )""",
+        "CREATE INDEX IF NOT EXISTS workspace_open ON workspace_items (county, due_at)"
+        " WHERE done_at IS NULL",
+    )
+
+    def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        with cursor.connection.pipeline():
+            for event, _, _ in batch:
+                handler = HANDLERS.get(type(event).__qualname__)
+                if handler is not None:
+                    for sql, params in handler(event):
+                        cursor.execute(sql, params)
+
+    def items(self, county: str, now: datetime, include_done: bool = False) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT item_id, kind, lead_id, case_id, from_county, title, created_at, due_at,"
+            " done_at, outcome, (done_at IS NULL AND due_at < %(now)s) AS overdue"
+            " FROM workspace_items WHERE county = %(county)s AND kind <> 'feedback_deadline'"
+            + ("" if include_done else " AND done_at IS NULL")
+            + " ORDER BY due_at NULLS LAST, created_at",
+            {"county": county, "now": now},
+        )
+        return rows
+
+
+def _open(
+    item_id: str,
+    county: str,
+    kind: str,
+    e: Any,
+    title_sql: str,
+    title_param: Any,
+    lead_id: Any = None,
+    case_id: Any = None,
+    due: Any = None,
+) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "INSERT INTO workspace_items (item_id, county, kind, lead_id, case_id, from_county, title,"
+        f" created_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, {title_sql}, %s, %s)"
+        " ON CONFLICT (item_id) DO NOTHING",
+        (item_id, county, kind, lead_id, case_id, e.actor.county, title_param, e.timestamp, due),
+    )
+
+
+def _close(item_id: str, e: Any, outcome: str) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "UPDATE workspace_items SET done_at = %s, outcome = %s WHERE item_id = %s AND done_at IS NULL",
+        (e.timestamp, outcome, item_id),
+    )
+
+
+LEAD_TITLE = "coalesce((SELECT summary FROM workspace_leads WHERE lead_id = %s), '')"
+CASE_TITLE = "coalesce((SELECT number || ' ' || title FROM case_search WHERE case_id = %s), '')"
+
+
+def _ack(lead_id: Any, county: str) -> str:
+    return f"ack:{lead_id}:{county}"
+
+
+def _fb(lead_id: Any, county: str) -> str:
+    return f"feedback:{lead_id}:{county}"
+
+
+def lead_registered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [
+        (
+            "INSERT INTO workspace_leads VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.county, e.summary),
+        )
+    ]
+
+
+def referred(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [
+        (
+            "DELETE FROM workspace_items WHERE item_id = %s AND done_at IS NOT NULL",
+            (_ack(e.originator_id, e.to_county),),
+        ),
+        _open(
+            _ack(e.originator_id, e.to_county),
+            e.to_county,
+            "acknowledge_referral",
+            e,
+            LEAD_TITLE,
+            e.originator_id,
+            lead_id=e.originator_id,
+            due=e.acknowledge_by,
+        ),
+        # The feedback deadline is known now; it becomes an item once the referral is accepted.
+        (
+            "DELETE FROM workspace_items WHERE item_id = %s",
+            (f"pending-feedback:{e.originator_id}:{e.to_county}",),
+        ),
+        (
+            "INSERT INTO workspace_items (item_id, county, kind, lead_id, title, created_at, due_at,"
+            " done_at, outcome) VALUES (%s, %s, 'feedback_deadline', %s, '', %s, %s, %s, 'pending')",
+            (
+                f"pending-feedback:{e.originator_id}:{e.to_county}",
+                e.to_county,
+                e.originator_id,
+                e.timestamp,
+                e.feedback_by,
+                e.timestamp,
+            ),
+        ),
+    ]
+
+
+def accepted(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    county = e.actor.county
+    return [
+        _close(_ack(e.originator_id, county), e, "accepted"),
+        ("DELETE FROM workspace_items WHERE item_id = %s", (_fb(e.originator_id, county),)),
+        (
+            "INSERT INTO workspace_items (item_id, county, kind, lead_id, from_county, title,"
+            " created_at, due_at) SELECT %s, %s, 'give_feedback', %s, %s, "
+            + LEAD_TITLE
+            + ", %s, p.due_at FROM workspace_items p WHERE p.item_id = %s",
+            (
+                _fb(e.originator_id, county),
+                county,
+                e.originator_id,
+                e.from_county,
+                e.originator_id,
+                e.timestamp,
+                f"pending-feedback:{e.originator_id}:{county}",
+            ),
+        ),
+    ]
+
+
+def declined(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_ack(e.originator_id, e.actor.county), e, "declined")]
+
+
+def withdrawn(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_ack(e.originator_id, e.to_county), e, "withdrawn")]
+
+
+def feedback(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_fb(e.originator_id, e.actor.county), e, "given")]
+
+
+def lead_closed(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [
+        (
+            "UPDATE workspace_items SET done_at = %s, outcome = 'lead closed'"
+            " WHERE lead_id = %s AND done_at IS NULL AND kind = 'acknowledge_referral'",
+            (e.timestamp, e.originator_id),
+        )
+    ]
+
+
+def invited(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    item = f"invite:{e.originator_id}:{e.county}"
+    return [
+        ("DELETE FROM workspace_items WHERE item_id = %s", (item,)),
+        _open(
+            item,
+            e.county,
+            "answer_invitation",
+            e,
+            CASE_TITLE,
+            e.originator_id,
+            case_id=e.originator_id,
+        ),
+    ]
+
+
+def invitation_answered(outcome: str) -> Any:
+    def handler(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+        return [_close(f"invite:{e.originator_id}:{e.actor.county}", e, outcome)]
+
+    return handler
+
+
+def assistance_requested(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [
+        _open(
+            f"assist:{e.originator_id}:{e.request_id}",
+            e.to_county,
+            "answer_assistance",
+            e,
+            CASE_TITLE,
+            e.originator_id,
+            case_id=e.originator_id,
+            due=e.due,
+        )
+    ]
+
+
+def assistance_answered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(f"assist:{e.originator_id}:{e.request_id}", e, "answered")]
+
+
+def merge_consent(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    other = e.survivor_county if e.actor.county != e.survivor_county else None
+    item = f"merge:{e.originator_id}:{e.survivor_id}"
+    if other is None:  # the survivor's county consented first: the absorbed case's county acts
+        return [
+            (
+                "INSERT INTO workspace_items (item_id, county, kind, case_id, from_county, title,"
+                " created_at) SELECT %s, county, 'consent_to_merge', %s, %s, number || ' ' || title,"
+                " %s FROM case_search WHERE case_id = %s ON CONFLICT (item_id) DO NOTHING",
+                (item, e.originator_id, e.actor.county, e.timestamp, e.originator_id),
+            )
+        ]
+    return [
+        _open(
+            item, other, "consent_to_merge", e, CASE_TITLE, e.originator_id, case_id=e.originator_id
+        )
+    ]
+
+
+def merge_settled(outcome: str) -> Any:
+    def handler(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+        return [_close(f"merge:{e.originator_id}:{e.survivor_id}", e, outcome)]
+
+    return handler
+
+
+HANDLERS = {
+    "Lead.Registered": lead_registered,
+    "Lead.Referred": referred,
+    "Lead.ReferralAccepted": accepted,
+    "Lead.ReferralDeclined": declined,
+    "Lead.ReferralWithdrawn": withdrawn,
+    "Lead.FeedbackGiven": feedback,
+    "Lead.Closed": lead_closed,
+    "Case.CoHandlerInvited": invited,
+    "Case.CoHandlerJoined": invitation_answered("accepted"),
+    "Case.CoHandlerDeclined": invitation_answered("declined"),
+    "Case.AssistanceRequested": assistance_requested,
+    "Case.AssistanceAnswered": assistance_answered,
+    "Case.MergeConsentGiven": merge_consent,
+    "Case.MergedInto": merge_settled("merged"),
+    "Case.MergeProposalDeclined": merge_settled("declined"),
+}
+
+
+class WorkspaceProjection(BatchProjection):
+    name = "workspace"
