@@ -265,6 +265,7 @@ def _stream(conn: psycopg.Connection[Any], query: Any, name: str) -> Iterator[tu
 
 def verify(conninfo: str, schema: str = "public", application: str = "jointcase") -> Verification:
     """Recomputes the chain from the events table and compares it with the audit rows."""
+    events_table = Identifier(f"{application}_events")
     events_sql = SQL(
         "SELECT notification_id, originator_id, originator_version, topic, state "
         "FROM {0}.{1} ORDER BY notification_id"
@@ -309,19 +310,7 @@ def verify(conninfo: str, schema: str = "public", application: str = "jointcase"
                     head_link,
                 )
             if bytes(expected[3]) != digest:
-                found = c2.execute(
-                    SQL("SELECT position FROM {0}.audit_events WHERE digest = %s LIMIT 1").format(
-                        Identifier(schema)
-                    ),
-                    (digest,),
-                ).fetchone()
-                elsewhere = found[0] if found else None
-                kind = "reordered" if elsewhere is not None and elsewhere != position else "altered"
-                detail = (
-                    f"the event at position {position} is the one chained at {elsewhere}"
-                    if kind == "reordered"
-                    else f"the event at position {position} differs from what was chained"
-                )
+                kind, detail = _classify(c1, c2, schema, events_table, expected, position, digest)
                 return _found(kind, expected, detail, checked, head_position, head_link)
             previous = link_of(previous, position, digest)
             if bytes(expected[4]) != previous:
@@ -348,6 +337,52 @@ def verify(conninfo: str, schema: str = "public", application: str = "jointcase"
         c1.rollback()
         c2.rollback()
     return Verification(True, checked, head_position, head_link, None)
+
+
+def _classify(
+    events_conn: psycopg.Connection[Any],
+    audit_conn: psycopg.Connection[Any],
+    schema: str,
+    events_table: Identifier,
+    expected: tuple[Any, ...],
+    position: int,
+    digest: bytes,
+) -> tuple[str, str]:
+    """Why the event at ``position`` is not the one the chain recorded there."""
+    moved_to = None  # where the chained event is now, if it is intact
+    row = events_conn.execute(
+        SQL(
+            "SELECT notification_id, topic, state FROM {0}.{1}"
+            " WHERE originator_id = %s AND originator_version = %s"
+        ).format(Identifier(schema), events_table),
+        (expected[1], expected[2]),
+    ).fetchone()
+    if row is not None and digest_of(expected[1], expected[2], row[1], bytes(row[2])) == bytes(
+        expected[3]
+    ):
+        moved_to = row[0]
+    found = audit_conn.execute(
+        SQL("SELECT position FROM {0}.audit_events WHERE digest = %s LIMIT 1").format(
+            Identifier(schema)
+        ),
+        (digest,),
+    ).fetchone()
+    chained_at = found[0] if found else None  # where the chain has the event now at position
+    if moved_to is not None and chained_at is not None:
+        return "reordered", (
+            f"position {position} holds the event chained at {chained_at}; "
+            f"the event chained here is now at {moved_to}"
+        )
+    if moved_to is not None:
+        return "inserted", (
+            f"an event that was never chained stands at position {position}; "
+            f"the chained one was pushed to {moved_to}"
+        )
+    if chained_at is not None:
+        return "removed", (
+            f"the event chained at position {position} is gone; later events were moved up"
+        )
+    return "altered", f"the event at position {position} differs from what was chained"
 
 
 def _found(

@@ -72,3 +72,16 @@ def _as_url(params: dict[str, str]) -> str:
     if host.startswith("/"):
         return f"postgresql://{auth}@/{params['dbname']}?host={host}&port={port}"
     return f"postgresql://{auth}@{host}:{port}/{params['dbname']}"
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that give a child process these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "JOINTCASE_"))}
+    env.pop("DATABASE_URL", None)
+    env["DATABASE_URL"] = settings.database_url or ""
+    if settings.informant_key is not None:
+        env["JOINTCASE_INFORMANT_KEY"] = settings.informant_key.get_secret_value()
+    if settings.token_pepper is not None:
+        env["JOINTCASE_TOKEN_PEPPER"] = settings.token_pepper.get_secret_value()
+    env["JOINTCASE_DATA_DIR"] = str(settings.data_dir)
+    return env

@@ -640,7 +640,7 @@ def test_units_are_data_an_admin_can_add_and_liaisons_keep_their_history(world: 
         r = world.post(
             XINGHE,
             "/v1/liaisons",
-            {"county": XINGHE, "name": name, "since": "2026-0%d-01" % (2 if name == "王伟" else 5)},
+            {"county": XINGHE, "name": name, "since": f"2026-0{2 if name == '王伟' else 5}-01"},
         )
         assert r.status_code == 201, r.text
     assert_problem(

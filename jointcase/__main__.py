@@ -1,0 +1,3 @@
+from jointcase.cli import app
+
+app()
