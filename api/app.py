@@ -33,7 +33,11 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         run_projections = settings.run_projections
     if run_projections is None:
         run_projections = db.embedded
-    runner = BatchRunner(app, views.all()).start() if run_projections else None
+    runner = (
+        BatchRunner(app, views.all(), page_size=settings.worker_page_size).start()
+        if run_projections
+        else None
+    )
     return Services(
         settings=settings,
         app=app,

@@ -222,7 +222,7 @@ def worker() -> None:
     except ConfigurationError as e:
         fail(str(e))
         return
-    runner = BatchRunner(app_, views.all())
+    runner = BatchRunner(app_, views.all(), page_size=settings.worker_page_size)
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     typer.echo(
         "worker: views "

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         description="Run the read models inside `jointcase serve` (default: yes on the embedded "
         "database, no with a server, where `jointcase worker` runs them).",
     )
+    worker_page_size: int = Field(
+        default=1000, ge=1, le=20000, description="Events a view applies per transaction."
+    )
     wait_timeout: float = Field(
         default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
     )
