@@ -59,9 +59,6 @@ class Referral:
     answer_reason: str | None = None
     first_feedback_at: datetime | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
 
 @dataclass
@@ -342,7 +339,7 @@ class Lead(Aggregate):
         )
 
     def accept_referral(self, ctx: Context) -> None:
-        self._check_not_closed()
+        self._check_open_for_handling()
         referral = self._pending_referral_for(ctx)
         if referral.from_county != self.responsible_county:
             raise ResponsibilityAlreadyTaken(
@@ -377,9 +374,12 @@ class Lead(Aggregate):
 
     def give_feedback(self, content: str, final: bool, ctx: Context) -> None:
         self._check_not_closed()
-        if self.accepted_referral_of(ctx.actor.county) is None:
+        if (
+            self.accepted_referral_of(ctx.actor.county) is None
+            or ctx.actor.county != self.responsible_county
+        ):
             raise NoAcceptedReferral(
-                "only a county that accepted a referral of this lead gives feedback on it"
+                "only the county that accepted this lead and is responsible for it gives feedback"
             )
         self.trigger_event(
             self.FeedbackGiven, content=_required(content, "feedback"), final=final, **stamp(ctx)
@@ -435,8 +435,14 @@ class Lead(Aggregate):
 
     # --- queries ---------------------------------------------------------------------------------
     def open_referral_to(self, county: str) -> Referral | None:
+        """The referral to this county still in force: pending, or accepted while that county
+        is still responsible for the lead (a county that passed the lead on can get it again)."""
         for referral in reversed(self.referrals):
-            if referral.to_county == county and referral.is_open:
+            if referral.to_county != county:
+                continue
+            if referral.status == ReferralStatus.PENDING:
+                return referral
+            if referral.status == ReferralStatus.ACCEPTED and county == self.responsible_county:
                 return referral
         return None
 

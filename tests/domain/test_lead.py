@@ -608,3 +608,27 @@ def test_the_public_state_shows_the_history_of_referrals_and_never_the_informant
     assert shown["referrals"][0]["status"] == ReferralStatus.ACCEPTED
     assert shown["version"] == 3
     assert "v1:secret" not in repr(shown)
+
+
+# --- referral life cycle across several counties ------------------------------------------------
+def test_a_county_that_passed_the_lead_on_can_be_referred_it_again():
+    lead = accepted(referred(a_lead(), YANGGAO), YANGGAO)
+    lead = accepted(referred(lead, TIANZHEN, at(hours=3)), TIANZHEN, at(hours=4))
+    given(lead).when(refer(YANGGAO, county=TIANZHEN)).then(event(Lead.Referred, to_county=YANGGAO))
+
+
+def test_a_pending_referral_cannot_be_accepted_once_the_lead_became_a_case():
+    lead = referred(referred(a_lead(), YANGGAO), TIANZHEN, at(hours=1, minutes=5))
+    lead = accepted(lead, YANGGAO)
+    lead.convert_to_case(CASE, "140221-2026-0001", ctx(YANGGAO, at(hours=3)))
+    given(lead).when(lambda lead_: lead_.accept_referral(ctx(TIANZHEN, at(hours=4)))).then_refused(
+        LeadAlreadyConverted
+    )
+
+
+def test_a_county_that_passed_the_lead_on_no_longer_gives_feedback():
+    lead = accepted(referred(a_lead(), YANGGAO), YANGGAO)
+    lead = accepted(referred(lead, TIANZHEN, at(hours=3)), TIANZHEN, at(hours=4))
+    given(lead).when(
+        lambda lead_: lead_.give_feedback("still watching", False, ctx(YANGGAO, at(hours=5)))
+    ).then_refused(NoAcceptedReferral)

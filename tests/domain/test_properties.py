@@ -89,7 +89,10 @@ COMMANDS = st.lists(
 def check_consistent(lead: Lead) -> None:
     assert lead.owner_county == XINGHE
     for county in COUNTIES:
-        assert sum(r.to_county == county and r.is_open for r in lead.referrals) <= 1
+        pending = [r for r in lead.referrals if r.to_county == county and r.status == "pending"]
+        assert len(pending) <= 1
+        if pending and county == lead.responsible_county:
+            raise AssertionError(f"{county} is responsible and still has a pending referral")
     accepted = [r for r in lead.referrals if r.status == ReferralStatus.ACCEPTED]
     latest = max(accepted, key=lambda r: r.answered_at, default=None)
     assert lead.responsible_county == (latest.to_county if latest else lead.owner_county)
