@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from api import errors
+from api import errors, metrics
 from api.deps import Services
 from api.jsonresp import JSONResponse
 from api.routers import cases, events, health, leads, reference, views
@@ -21,6 +24,7 @@ from jointcase.storage import build_app, library_env, open_pool, resolve_databas
 from projections.base import BatchRunner
 from projections.registry import build_views
 
+log = logging.getLogger("jointcase.http")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -61,7 +65,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings or Settings())
+        metrics.install_collector(app.state.services)
         yield
+        metrics.uninstall_collector(app.state.services)
         if own:
             close_services(app.state.services)
 
@@ -84,9 +90,28 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ) -> Response:
         given = request.headers.get("X-Correlation-ID", "")
         request.state.correlation_id = given if _CORRELATION.match(given) else str(uuid.uuid4())
+        started = time.perf_counter()
         response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        metrics.LATENCY.labels(request.method, route).observe(elapsed)
         response.headers["X-Correlation-ID"] = request.state.correlation_id
+        log.info(
+            "request",
+            extra={
+                "correlation_id": request.state.correlation_id,
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "ms": round(elapsed * 1000, 2),
+            },
+        )
         return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     for module in (health, views, leads, cases, reference, events):
         app.include_router(module.router)

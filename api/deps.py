@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from api.errors import ApiProblem, domain_problem
 from api.jsonresp import JSONResponse, dumps
+from api.metrics import COMMANDS
 from domain.application import JointCaseApp, Written
 from domain.errors import ConcurrencyConflict, DomainError
 from domain.values import WRITER_ROLES, Context, Role
@@ -105,6 +106,11 @@ class Write:
     fingerprint: str
     request: Request
 
+    @property
+    def command(self) -> str:
+        endpoint = self.request.scope.get("endpoint")
+        return getattr(endpoint, "__name__", "unknown")
+
     def run(
         self,
         action: Callable[[], Written],
@@ -131,6 +137,7 @@ class Write:
                     {"Retry-After": "1"},
                 ) from None
             if stored is not None:
+                COMMANDS.labels(self.command, "replayed").inc()
                 headers = dict(stored.headers)
                 headers["Idempotent-Replayed"] = "true"
                 return Response(stored.body, stored.status_code, headers, "application/json")
@@ -139,6 +146,8 @@ class Write:
         except DomainError as error:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)
+            outcome = "conflict" if isinstance(error, ConcurrencyConflict) else "refused"
+            COMMANDS.labels(self.command, outcome).inc()
             if isinstance(error, ConcurrencyConflict) and self.expected_version is not None:
                 raise ApiProblem(412, error.message, "precondition-failed") from None
             return domain_problem(error, self.request)
@@ -146,6 +155,7 @@ class Write:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)
             raise
+        COMMANDS.labels(self.command, "recorded").inc()
         content = {
             "id": str(written.id),
             "version": written.version,

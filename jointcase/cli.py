@@ -188,13 +188,16 @@ def serve(
     except ConfigurationError as e:
         fail(str(e))
         return
+    from jointcase.logs import configure
+
+    configure()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        log_level="info",
+        log_config=None,
     )
 
 
@@ -222,6 +225,9 @@ def worker() -> None:
     except ConfigurationError as e:
         fail(str(e))
         return
+    from jointcase.logs import configure
+
+    configure()
     runner = BatchRunner(app_, views.all(), page_size=settings.worker_page_size)
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     typer.echo(

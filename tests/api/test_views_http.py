@@ -214,3 +214,16 @@ def test_ready_reports_each_views_lag(live: World) -> None:
     body = live.client.get("/v1/ready").json()
     assert set(body["views"]) == {"case_search", "workspace", "audit"}
     assert all(v["lag"] >= 0 for v in body["views"].values())
+
+
+def test_metrics_expose_requests_commands_and_view_lag(live: World) -> None:
+    live.post(
+        XINGHE, "/v1/leads", {"summary": "metrics", "source": "online", "place_county": XINGHE}
+    )
+    live.post(XINGHE, "/v1/leads", {"summary": "", "source": "online", "place_county": XINGHE})
+    text = live.client.get("/metrics").text
+    assert 'jointcase_http_requests_total{method="POST",route="/v1/leads",status="201"}' in text
+    assert 'jointcase_http_requests_total{method="POST",route="/v1/leads",status="422"}' in text
+    assert 'jointcase_commands_total{command="register_lead",outcome="recorded"}' in text
+    assert 'jointcase_projection_lag_events{view="audit"}' in text
+    assert "jointcase_db_pool" in text

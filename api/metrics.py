@@ -1,0 +1,82 @@
+"""Prometheus metrics at /metrics: requests by route and status, latency, command outcomes,
+read-model lag per view and connection-pool use. (With several uvicorn workers each process
+answers for itself; scrape each, or run one worker per container.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "jointcase_http_requests_total",
+    "HTTP requests by method, route template and status.",
+    ("method", "route", "status"),
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "jointcase_http_request_duration_seconds",
+    "HTTP request latency by method and route template.",
+    ("method", "route"),
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+COMMANDS = Counter(
+    "jointcase_commands_total",
+    "Write commands by command and outcome (recorded, refused, conflict, replayed).",
+    ("command", "outcome"),
+    registry=REGISTRY,
+)
+
+
+class ServiceCollector(Collector):
+    """Read on each scrape: view lag behind the log, and pool use."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        services = self.services
+        head = GaugeMetricFamily("jointcase_log_position", "Last position of the event log.")
+        lag = GaugeMetricFamily(
+            "jointcase_projection_lag_events", "Log positions a view is behind.", labels=["view"]
+        )
+        position = GaugeMetricFamily(
+            "jointcase_projection_position", "Log position a view has applied.", labels=["view"]
+        )
+        try:
+            last = services.app.recorder.max_notification_id() or 0
+            head.add_metric([], last)
+            for view in services.views.all():
+                at = view.position()
+                position.add_metric([view.name], at)
+                lag.add_metric([view.name], max(0, last - at))
+        except Exception:  # a scrape must not fail because the database is down
+            pass
+        yield head
+        yield position
+        yield lag
+        pool = GaugeMetricFamily(
+            "jointcase_db_pool", "Service connection pool (officers, idempotency).", labels=["stat"]
+        )
+        for key, value in services.officers.pool.get_stats().items():
+            if key in ("pool_size", "pool_available", "requests_waiting", "pool_max"):
+                pool.add_metric([key], value)
+        yield pool
+
+
+def install_collector(services: Any) -> None:
+    collector = ServiceCollector(services)
+    REGISTRY.register(collector)
+    services.metrics_collector = collector
+
+
+def uninstall_collector(services: Any) -> None:
+    collector = getattr(services, "metrics_collector", None)
+    if collector is not None:
+        REGISTRY.unregister(collector)
