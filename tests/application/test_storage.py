@@ -108,7 +108,9 @@ def test_a_stale_expected_version_is_refused_as_a_conflict(app: JointCaseApp, ct
     assert app.get_lead(lead.id).version == 2
 
 
-def test_two_writers_racing_on_one_case_one_wins_and_nothing_is_lost(app: JointCaseApp, ctx) -> None:
+def test_two_writers_racing_on_one_case_one_wins_and_nothing_is_lost(
+    app: JointCaseApp, ctx
+) -> None:
     case = app.open_case(ctx(YANGGAO), case_type="smuggled", title="race")
     version = app.get_case(case.id).version
     barrier = threading.Barrier(8)
@@ -185,7 +187,9 @@ def _open_cases(settings: Settings, county: str, n: int, start, barrier) -> list
     numbers = []
     for i in range(n):
         context = Context(Actor(f"p{i}", county, Role.OFFICER), start + timedelta(seconds=i), "c")
-        numbers.append(app.open_case(context, case_type="other", title=f"case {i}").details["number"])
+        numbers.append(
+            app.open_case(context, case_type="other", title=f"case {i}").details["number"]
+        )
     app.close()
     return numbers
 
@@ -232,7 +236,12 @@ def test_time_travel_on_a_case_with_snapshots_gives_the_state_at_each_version(
     for i in range(120):
         context = ctx(YANGGAO)
         app.record_seizure(
-            case.id, context, brand=f"b{i}", sticks=200, value="90", price_basis="national",
+            case.id,
+            context,
+            brand=f"b{i}",
+            sticks=200,
+            value="90",
+            price_basis="national",
             seized_at=context.at,
         )
     assert len(app.get_case(case.id).seizures) == 120
@@ -240,7 +249,9 @@ def test_time_travel_on_a_case_with_snapshots_gives_the_state_at_each_version(
     assert len(app.get_case(case.id, version=100).seizures) == 99
 
 
-def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(app: JointCaseApp, ctx) -> None:
+def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(
+    app: JointCaseApp, ctx
+) -> None:
     survivor = app.open_case(ctx(YANGGAO), case_type="counterfeit", title="network")
     absorbed = app.open_case(ctx(TIANZHEN), case_type="counterfeit", title="retailer")
     first = app.merge_cases(absorbed.id, survivor.id, "same supplier", ctx(TIANZHEN))
@@ -265,7 +276,9 @@ def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(app: Joi
     }
 
 
-def test_informant_identity_is_never_stored_in_plaintext(app: JointCaseApp, pg_settings, ctx) -> None:
+def test_informant_identity_is_never_stored_in_plaintext(
+    app: JointCaseApp, pg_settings, ctx
+) -> None:
     secret_name = "Zhang Weiguo"
     secret_phone = "13912345678"
     lead = app.register_lead(
