@@ -60,7 +60,6 @@ class Referral:
     first_feedback_at: datetime | None = None
 
 
-
 @dataclass
 class Feedback:
     county: str
