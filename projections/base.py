@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import psycopg
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
@@ -55,6 +55,10 @@ class View(PostgresTrackingRecorder):
         self.sql_create_statements.extend(
             SQL(statement.replace("{", "{{").replace("}", "}}")).format() for statement in self.ddl
         )
+        self._seed_sql = SQL(
+            "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, 0)"
+            " ON CONFLICT DO NOTHING"
+        ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
         self._position_sql = SQL(
             "SELECT notification_id FROM {0}.{1} WHERE application_name = %s FOR UPDATE"
         ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
@@ -70,14 +74,21 @@ class View(PostgresTrackingRecorder):
         if not batch:
             return
         application = batch[-1].tracking.application_name
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._position_sql, (application,))
-            row = curs.fetchone()
-            current = (row["notification_id"] if row else None) or 0
-            if current != after:
-                raise StaleBatch(f"{self.name}: view is at {current}, batch read after {after}")
-            self.apply(curs, batch)
-            self._insert_tracking(curs, batch[-1].tracking)
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(self._position_sql, (application,))
+                row = curs.fetchone()
+                if row is None:  # first batch ever: make the row to lock, then lock it
+                    curs.execute(self._seed_sql, (application,))
+                    curs.execute(self._position_sql, (application,))
+                    row = curs.fetchone()
+                current = (row["notification_id"] if row else None) or 0
+                if current != after:
+                    raise StaleBatch(f"{self.name}: view is at {current}, batch read after {after}")
+                self.apply(curs, batch)
+                self._insert_tracking(curs, batch[-1].tracking)
+        except (IntegrityError, psycopg.errors.UniqueViolation) as e:
+            raise StaleBatch(f"{self.name}: another process applied these events ({e})") from e
 
     def position(self, application_name: str = JointCaseApp.name) -> int:
         return self.max_tracking_id(application_name) or 0
