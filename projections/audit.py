@@ -61,7 +61,8 @@ def _json_default(obj: Any) -> Any:
 def event_data(event: Any) -> bytes:
     """The event's own fields as JSON, without informant data."""
     data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS and k not in HIDDEN_FIELDS}
-    return orjson.dumps(data, default=_json_default)
+    # PostgreSQL text and jsonb cannot hold U+0000; one such character must not stop the view.
+    return orjson.dumps(data, default=_json_default).replace(b"\\u0000", b"\\ufffd")
 
 
 def _refs(event: Any, aggregate_type: str) -> tuple[UUID | None, UUID | None, str | None]:
@@ -139,7 +140,7 @@ class AuditView(View):
                         getattr(event, "correlation_id", None),
                         case_id,
                         lead_id,
-                        reason,
+                        reason.replace("\x00", "\ufffd") if reason else reason,
                         event_data(event).decode(),
                         digest,
                         previous,

@@ -37,6 +37,11 @@ class Item(NamedTuple):
 Batch = Sequence[Item]
 
 
+def clean(params: Sequence[Any]) -> tuple[Any, ...]:
+    """PostgreSQL text cannot hold U+0000: replace it, so one such character never stops a view."""
+    return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params)
+
+
 class StaleBatch(Exception):
     """The view's position moved since the batch was read (another process applied it)."""
 

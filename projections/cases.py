@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from projections.base import Batch, BatchProjection, View
+from projections.base import Batch, BatchProjection, View, clean
 
 SORTABLE = {
     "recorded_at": "recorded_at",
@@ -56,7 +56,7 @@ class CaseSearchView(View):
                 handler = HANDLERS.get(kind)
                 if handler is not None:
                     sql, params = handler(event)
-                    cursor.execute(sql, params)
+                    cursor.execute(sql, clean(params))
                 if kind.startswith("Case.") and kind != "Case.Opened":
                     cursor.execute(
                         "UPDATE case_search SET version = %s, modified_at = %s WHERE case_id = %s",

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from projections.base import Batch, BatchProjection, View
+from projections.base import Batch, BatchProjection, View, clean
 
 
 class WorkspaceView(View):
@@ -44,7 +44,7 @@ class WorkspaceView(View):
                 handler = HANDLERS.get(type(event).__qualname__)
                 if handler is not None:
                     for sql, params in handler(event):
-                        cursor.execute(sql, params)
+                        cursor.execute(sql, clean(params))
 
     def items(self, county: str, now: datetime, include_done: bool = False) -> list[dict[str, Any]]:
         rows = self.query(

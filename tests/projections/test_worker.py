@@ -157,3 +157,20 @@ def test_two_runners_racing_apply_each_event_exactly_once(store: Store) -> None:
         view.reset()
     store.runner().catch_up()
     assert table_rows(store) == incremental
+
+
+def test_a_nul_character_in_recorded_text_does_not_stop_the_views(store: Store) -> None:
+    """Defence in depth: the API refuses U+0000, but events recorded by other means must not
+    stop every view for good."""
+    ctx = Context(Actor("w", YANGGAO, Role.OFFICER), datetime(2026, 4, 1, tzinfo=UTC), "nul")
+    lead = store.app.register_lead(
+        ctx, summary="bad\x00byte", source="online", place_county=YANGGAO
+    )
+    case = store.app.open_case(
+        ctx, case_type="other", title="title\x00with nul", lead_ids=[lead.id]
+    )
+    store.app.close_case(case.id, "unfounded", "reason\x00here", ctx)
+    store.runner().catch_up()
+    assert_views_match_the_log(store)
+    titles = [r["title"] for r in store.views.case_search.query("SELECT title FROM case_search")]
+    assert titles == ["title\ufffdwith nul"]
