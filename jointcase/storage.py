@@ -240,9 +240,12 @@ def tables_exist(db: Database) -> bool:
     return bool(row and row[0])
 
 
-def init_database(settings: Settings | None = None) -> tuple[JointCaseApp, int]:
-    """Creates the tables once and seeds the default units. Serialised by an advisory lock, so
-    several processes running it together do not race the library's CREATE TABLE."""
+def init_database(
+    settings: Settings | None = None, *, seed: bool = True
+) -> tuple[JointCaseApp, int]:
+    """Creates the tables once and seeds the default units (unless ``seed`` is false, as before
+    an import). Serialised by an advisory lock, so several processes running it together do not
+    race the library's CREATE TABLE."""
     settings = settings or Settings()
     db = resolve_database(settings)
     with psycopg.connect(db.conninfo(), autocommit=True) as conn:
@@ -253,7 +256,7 @@ def init_database(settings: Settings | None = None) -> tuple[JointCaseApp, int]:
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema))
                 )
             app = build_app(settings, create_table=True, db=db)
-            added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START)
+            added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START) if seed else 0
             from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
             from jointcase.officers import DDL as OFFICERS_DDL
 

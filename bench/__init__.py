@@ -1,0 +1,1 @@
+"""Benchmarks of jointcase (not part of the installed package; run from the repository root)."""
