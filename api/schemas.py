@@ -20,10 +20,13 @@ from domain.values import (
     QuantityUnit,
 )
 
+#: Text never carries NUL (U+0000): PostgreSQL text cannot hold it, and one NUL in a case title
+#: was stored in the event log and then stopped the read models' runner for good.
+NO_NUL = r"^[^\x00]*$"
 County = Annotated[str, StringConstraints(pattern=r"^\d{6}$"), Field(examples=["140221"])]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(max_length=400)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(max_length=400, pattern=NO_NUL)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_NUL)]
 #: Upper bounds of a seizure, so sticks stay within 64 bits and money within the decimal context
 #: (unbounded, 1E+30 cases was recorded and then made the case unreadable).
 MAX_QUANTITY = Decimal(10**9)
@@ -96,8 +99,8 @@ class LeadConversion(BaseModel):
         case_type="counterfeit", title="Counterfeit 中华 network along the G6", summary=""
     )
     case_type: CaseType
-    title: Annotated[str, StringConstraints(min_length=1, max_length=400)]
-    summary: Annotated[str, StringConstraints(max_length=4000)] = ""
+    title: Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=NO_NUL)]
+    summary: Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)] = ""
     opened_at: AwareDatetime | None = None
 
 
@@ -115,8 +118,8 @@ class CaseCreate(BaseModel):
         opened_at="2026-03-02T09:00:00+08:00",
     )
     case_type: CaseType
-    title: Annotated[str, StringConstraints(min_length=1, max_length=400)]
-    summary: Annotated[str, StringConstraints(max_length=4000)] = ""
+    title: Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=NO_NUL)]
+    summary: Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)] = ""
     lead_ids: list[UUID] = Field(default_factory=list, max_length=100)
     opened_at: AwareDatetime | None = Field(default=None, description="Business time.")
 
@@ -133,7 +136,7 @@ class SeizureCreate(BaseModel):
         place="G6 service road",
         seized_at="2026-03-02T03:10:00+08:00",
     )
-    brand: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    brand: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     specification: ShortText = ""
     quantity: Decimal = Field(
         ge=-MAX_QUANTITY,
@@ -186,7 +189,7 @@ class PoliceReferralCreate(BaseModel):
         referred_on="2026-03-05T10:00:00+08:00",
         reason="business volume over the 情节严重 threshold",
     )
-    police_unit: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    police_unit: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     referred_on: AwareDatetime
     reason: Reason
 
@@ -215,7 +218,7 @@ class JurisdictionCreate(BaseModel):
         valid_from="2027-01-01",
     )
     code: County
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     name_zh: ShortText = ""
     city: ShortText = ""
     province: ShortText = ""
@@ -237,7 +240,7 @@ class LiaisonCreate(BaseModel):
         since="2026-01-01",
     )
     county: County
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     phone: ShortText = ""
     email: ShortText = ""
     since: date

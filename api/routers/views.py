@@ -18,6 +18,7 @@ from api.access import visible_case
 from api.deps import CurrentOfficer, Services, ServicesDep, require_roles
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse, dumps
+from api.schemas import NO_NUL
 from domain.values import Role
 from projections.audit import verify
 from projections.base import View
@@ -96,10 +97,12 @@ def search_cases(
     officer: CurrentOfficer,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status: Literal["open", "closed", "merged"] | None = None,
-    case_type: Annotated[str | None, Query(max_length=40)] = None,
+    case_type: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     opened_from: datetime | None = None,
     opened_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Free text.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="Free text.")
+    ] = None,
     sort: Literal["recorded_at", "opened_at", "modified_at", "number", "value"] = "recorded_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -168,8 +171,8 @@ def audit_events(
     lead_id: UUID | None = None,
     aggregate_id: UUID | None = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    officer_id: Annotated[str | None, Query(max_length=100)] = None,
-    event_type: Annotated[str | None, Query(max_length=100)] = None,
+    officer_id: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    event_type: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     recorded_from: datetime | None = None,
     recorded_to: datetime | None = None,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
