@@ -42,6 +42,8 @@ class ServiceCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         services = self.services
+        if services is None:
+            return
         head = GaugeMetricFamily("jointcase_log_position", "Last position of the event log.")
         lag = GaugeMetricFamily(
             "jointcase_projection_lag_events", "Log positions a view is behind.", labels=["view"]
@@ -70,13 +72,15 @@ class ServiceCollector(Collector):
         yield pool
 
 
+COLLECTOR = ServiceCollector(None)
+REGISTRY.register(COLLECTOR)
+
+
 def install_collector(services: Any) -> None:
-    collector = ServiceCollector(services)
-    REGISTRY.register(collector)
-    services.metrics_collector = collector
+    """Reports on the most recently started app of this process (one in production; tests may
+    start several, which must not collide in the process-wide registry)."""
+    COLLECTOR.services = services
 
 
 def uninstall_collector(services: Any) -> None:
-    collector = getattr(services, "metrics_collector", None)
-    if collector is not None:
-        REGISTRY.unregister(collector)
+    """Nothing to undo: the collector stays registered and reports the latest app."""

@@ -98,8 +98,9 @@ class Written:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class JointCaseApp(Application[UUID]):
-    """The jointcase application: leads, cases, jurisdictions and the informant access log."""
+class CaseApplication(Application[UUID]):
+    """Leads, cases, jurisdictions and the informant access log (the committee's use cases are
+    added by JointCaseApp, below)."""
 
     name = "jointcase"
     snapshotting_intervals = {Lead: 50, Case: 50, CaseNumberSequence: 100, Jurisdiction: 50}
@@ -606,7 +607,6 @@ class JointCaseApp(Application[UUID]):
             position,
             merged=merged,
             survivor_id=survivor.id,
-            survivor_version=survivor.version,
             awaiting=sorted({absorbed.county, survivor.county} - {ctx.actor.county})
             if not merged
             else [],
@@ -773,3 +773,12 @@ class JointCaseApp(Application[UUID]):
                 raise NotFound(f"no {cls.__name__.lower()} {aggregate_id} existed at {as_of}")
             return state
         return self._load(cls, aggregate_id)
+
+
+from domain.committee_app import CommitteeUseCases  # noqa: E402  (it builds on CaseApplication)
+
+
+class JointCaseApp(CommitteeUseCases):
+    """The jointcase application: every use case, recording into one event log."""
+
+    name = "jointcase"  # the library names tables and settings after it; subclasses keep it

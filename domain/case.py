@@ -41,6 +41,7 @@ from domain.events import JointCreated, JointEvent, stamp
 from domain.lead import _required
 from domain.policy import SeizureTotals
 from domain.values import (
+    MAX_STICKS,
     Actor,
     CaseOutcome,
     CaseStatus,
@@ -459,6 +460,8 @@ class Case(Aggregate):
     ) -> None:
         self._check_active()
         self._check_participant(ctx)
+        if isinstance(sticks, int) and sticks > MAX_STICKS:
+            raise InvalidInput(f"a seizure holds at most {MAX_STICKS:,} sticks")
         if isinstance(sticks, bool) or not isinstance(sticks, int) or sticks <= 0:
             raise NonPositiveQuantity(
                 f"a seizure's quantity must be a positive number of sticks, got {sticks}"

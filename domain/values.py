@@ -136,6 +136,9 @@ class QuantityUnit(StrEnum):
     CASE = "case"  # 箱 = 5件
 
 
+#: No seizure is larger than this (20 million cases): keeps totals within 64-bit integers.
+MAX_STICKS = 10**12
+
 STICKS_PER_UNIT: dict[QuantityUnit, int] = {
     QuantityUnit.STICK: 1,
     QuantityUnit.PACK: 20,
@@ -157,6 +160,8 @@ def to_sticks(amount: Decimal | int | str, unit: QuantityUnit | str) -> int:
         raise InvalidInput(f"{amount} {unit} is not a whole number of sticks")
     if sticks <= 0:
         raise NonPositiveQuantity(f"quantities must be positive: got {amount} {unit}")
+    if sticks > MAX_STICKS:
+        raise InvalidInput(f"{amount} {unit} is more than any seizure ({MAX_STICKS:,} sticks)")
     return int(sticks)
 
 

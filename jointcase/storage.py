@@ -217,7 +217,11 @@ def build_app(
             if interval
             else {}
         )
-        app_class = type("JointCaseApp", (JointCaseApp,), {"snapshotting_intervals": intervals})
+        app_class = type(
+            "JointCaseApp",
+            (JointCaseApp,),
+            {"snapshotting_intervals": intervals, "name": JointCaseApp.name},
+        )
     try:
         tz = ZoneInfo(settings.timezone)
     except Exception as e:

@@ -10,9 +10,10 @@ from eventsourcing.utils import Environment
 from projections.audit import AuditView
 from projections.base import View
 from projections.cases import CaseSearchView
+from projections.committee import CommitteeView
 from projections.workspace import WorkspaceView
 
-VIEW_CLASSES: tuple[type[View], ...] = (CaseSearchView, WorkspaceView, AuditView)
+VIEW_CLASSES: tuple[type[View], ...] = (CaseSearchView, WorkspaceView, AuditView, CommitteeView)
 NAMES = tuple(cls.name for cls in VIEW_CLASSES)
 
 
@@ -21,9 +22,10 @@ class Views:
     case_search: CaseSearchView
     workspace: WorkspaceView
     audit: AuditView
+    committee: CommitteeView
 
     def all(self) -> list[View]:
-        return [self.case_search, self.workspace, self.audit]
+        return [self.case_search, self.workspace, self.audit, self.committee]
 
     def named(self, names: list[str] | None) -> list[View]:
         if not names:
@@ -48,8 +50,9 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
         env["POSTGRES_MAX_OVERFLOW"] = "4"
         factory = PostgresFactory(Environment(cls.name, env))
         built.append(factory.tracking_recorder(cls))
-    case_search, workspace, audit = built
+    case_search, workspace, audit, committee = built
     assert isinstance(case_search, CaseSearchView)
     assert isinstance(workspace, WorkspaceView)
     assert isinstance(audit, AuditView)
-    return Views(case_search, workspace, audit)
+    assert isinstance(committee, CommitteeView)
+    return Views(case_search, workspace, audit, committee)

@@ -167,7 +167,9 @@ def answer_assistance(
 @router.post("/{case_id}/merge", response_model=WriteResult)
 def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """Merge this case into the survivor (并案). Across counties, the first county's call records
-    its consent (`merged: false`, `awaiting` names the other county) and the second merges."""
+    its consent (`merged: false`, `awaiting` names the other county) and the second merges. The
+    survivor's id is shared between the liaisons; the survivor need not be visible yet (its
+    county sees this case once the proposal is recorded)."""
     app = w.services.app
     visible_case(app, w.officer, case_id)
     return w.run(

@@ -40,6 +40,13 @@ WaitFor = Annotated[
 def await_views(services: Services, views: list[View], position: int | None) -> None:
     if position is None:
         return
+    last = services.app.recorder.max_notification_id() or 0
+    if position > last:
+        raise ApiProblem(
+            422,
+            f"position {position} has not been recorded (the log ends at {last})",
+            "position-not-recorded",
+        )
     deadline = time.monotonic() + services.settings.wait_timeout
     pause = 0.005
     while True:

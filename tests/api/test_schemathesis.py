@@ -181,12 +181,16 @@ def test_an_absurd_seizure_is_invalid_input_and_the_case_stays_readable(
 
 def test_the_largest_seizure_allowed_stays_readable(api: Api) -> None:
     case = new_case(api)
-    body = seizure(quantity="1000000000", value="1000000000000")
+    body = seizure(quantity="20000000", value="1000000000000")  # the domain's MAX_STICKS
     for _ in range(3):
         response = api.post("officer", COUNTY, f"/v1/cases/{case}/seizures", body)
         assert response.status_code == 201, response.text
+    too_big = api.post(
+        "officer", COUNTY, f"/v1/cases/{case}/seizures", seizure(quantity="20000001")
+    )
+    assert too_big.status_code == 422 and too_big.json()["rule"] == "invalid-input"
     shown = api.get("officer", COUNTY, f"/v1/cases/{case}").json()
-    assert shown["totals"]["quantity"]["sticks"] == 3 * 50_000 * 10**9
+    assert shown["totals"]["quantity"]["sticks"] == 3 * 10**12
     assert api.get("officer", COUNTY, f"/v1/cases/{case}/police-advice").status_code == 200
 
 

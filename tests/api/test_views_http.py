@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -200,19 +201,37 @@ def test_verify_and_head_over_http(live: World) -> None:
     assert_problem(live.get(YANGGAO, "/v1/audit/verify"), 403, "permission-denied")
 
 
-def test_wait_for_a_position_never_reached_answers_503_with_retry_after(live: World) -> None:
+def test_wait_for_a_position_beyond_the_log_is_refused_at_once(live: World) -> None:
+    started = time.monotonic()
+    r = live.get(XINGHE, "/v1/workspace", wait_for=10**12)
+    assert_problem(r, 422, "position-not-recorded")
+    assert time.monotonic() - started < 1
+
+
+def test_wait_for_a_position_the_views_have_not_reached_answers_503_with_retry_after(
+    live: World,
+) -> None:
+    from projections.base import BatchRunner
+
+    live.services.runner.stop()
     live.services.settings.wait_timeout = 0.3
     try:
-        r = live.get(XINGHE, "/v1/workspace", wait_for=10**12)
+        written = live.post(
+            XINGHE, "/v1/leads", {"summary": "s", "source": "online", "place_county": XINGHE}
+        )
+        r = live.get(XINGHE, "/v1/workspace", wait_for=written.json()["position"])
     finally:
         live.services.settings.wait_timeout = 5.0
+        live.services.runner = BatchRunner(live.services.app, live.services.views.all()).start()
     assert_problem(r, 503, "view-behind")
     assert r.headers["retry-after"] == "1"
+    ok = live.get(XINGHE, "/v1/workspace", wait_for=written.json()["position"])
+    assert ok.status_code == 200
 
 
 def test_ready_reports_each_views_lag(live: World) -> None:
     body = live.client.get("/v1/ready").json()
-    assert set(body["views"]) == {"case_search", "workspace", "audit"}
+    assert set(body["views"]) == {"case_search", "workspace", "audit", "committee"}
     assert all(v["lag"] >= 0 for v in body["views"].values())
 
 
