@@ -16,7 +16,7 @@ from starlette.responses import Response
 from api import errors, metrics
 from api.deps import Services
 from api.jsonresp import JSONResponse
-from api.routers import cases, events, health, leads, reference, views
+from api.routers import cases, committee, events, health, leads, reference, views
 from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
@@ -113,6 +113,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events):
+    for module in (health, views, leads, cases, reference, events, committee):
         app.include_router(module.router)
     return app

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     police_especially_serious_sticks: int = 1_000_000
     police_counterfeit_sold_value: Decimal = Decimal("50000")
     police_counterfeit_unsold_value: Decimal = Decimal("150000")
+    reward_policy: Path = Field(
+        default=Path(__file__).parent / "policies" / "default.toml",
+        description="TOML file of the cooperation agreement's reward policy.",
+    )
+    bulletin_grace_days: int = Field(
+        default=15, ge=0, description="Days after a quarter's end to issue its bulletin."
+    )
     snapshot_interval: int = Field(
         default=50, ge=0, description="Snapshot a lead or case every N events (0: never)."
     )

@@ -1,0 +1,111 @@
+"""Finding breaches of deadlines (问责) in the read models: referrals not acknowledged in time,
+accepted leads without feedback in time, assistance requests not answered in time, quarterly
+bulletins not issued. Each candidate cites its evidence (the events, with their log positions),
+the deadline, and the position it was found at."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from projections.bulletins import Quarter
+from projections.registry import Views
+
+KIND_OF_ITEM = {
+    "acknowledge_referral": ("referral_not_acknowledged", "Lead.Referred"),
+    "give_feedback": ("feedback_not_given", "Lead.ReferralAccepted"),
+    "answer_assistance": ("assistance_not_answered", "Case.AssistanceRequested"),
+}
+
+
+def _evidence(views: Views, item: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
+    aggregate = item["lead_id"] or item["case_id"]
+    rows = views.audit.query(
+        "SELECT position, event_type, recorded_at, county, officer_id FROM audit_events"
+        " WHERE aggregate_id = %s AND event_type = %s ORDER BY position DESC LIMIT 1",
+        (aggregate, event_type),
+    )
+    return [
+        {
+            "position": r["position"],
+            "event_type": r["event_type"],
+            "aggregate_id": str(aggregate),
+            "recorded_at": r["recorded_at"].isoformat(),
+            "county": r["county"],
+        }
+        for r in rows
+    ]
+
+
+def scan(
+    views: Views,
+    codes: list[str],
+    now: datetime,
+    tz: tzinfo,
+    grace_days: int,
+    since: datetime,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(the position scanned at, candidate findings). Items are late when their deadline passed
+    before they were done, or passed and they are still not done."""
+    position = min(views.workspace.position(), views.audit.position(), views.committee.position())
+    items = views.workspace.query(
+        "SELECT item_id, county, kind, lead_id, case_id, from_county, title, due_at, done_at"
+        " FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
+        " AND (done_at IS NULL OR done_at > due_at) ORDER BY due_at",
+        (list(KIND_OF_ITEM), now),
+    )
+    candidates = []
+    for item in items:
+        kind, event_type = KIND_OF_ITEM[item["kind"]]
+        late = "answered late" if item["done_at"] else "still not done"
+        candidates.append(
+            {
+                "kind": kind,
+                "county": item["county"],
+                "subject": f"{item['item_id']}@{item['due_at'].isoformat()}",
+                "deadline": item["due_at"],
+                "found_at_position": position,
+                "evidence": [
+                    *_evidence(views, item, event_type),
+                    {
+                        "deadline": item["due_at"].isoformat(),
+                        "done_at": item["done_at"].isoformat() if item["done_at"] else None,
+                    },
+                ],
+                "detail": f"{item['kind'].replace('_', ' ')} for {item['title'] or item['item_id']}"
+                f" (from {item['from_county']}): {late}",
+            }
+        )
+    issued = {
+        (r["county"], r["year"], r["quarter"])
+        for r in views.committee.query("SELECT county, year, quarter FROM bulletin_issues")
+    }
+    local_now = now.astimezone(tz)
+    quarter = Quarter(local_now.year, (local_now.month - 1) // 3 + 1)
+    for _ in range(8):  # the last two years at most
+        quarter = (
+            Quarter(quarter.year - 1, 4)
+            if quarter.quarter == 1
+            else Quarter(quarter.year, quarter.quarter - 1)
+        )
+        start, end = quarter.bounds(tz)
+        if start < since:
+            break
+        deadline = end + timedelta(days=grace_days)
+        if deadline > now:
+            continue
+        for county in codes:
+            if (county, quarter.year, quarter.quarter) in issued:
+                continue
+            candidates.append(
+                {
+                    "kind": "bulletin_not_issued",
+                    "county": county,
+                    "subject": f"{county}/{quarter}",
+                    "deadline": deadline,
+                    "found_at_position": position,
+                    "evidence": [{"quarter": str(quarter), "deadline": deadline.isoformat()}],
+                    "detail": f"no bulletin issued for {quarter} by {deadline.date()}",
+                }
+            )
+    return position, candidates
