@@ -1,7 +1,7 @@
 """Commands per second of jointcase's application layer against the raw eventsourcing library in
 the same run and the same database, and the replay time of a 1,000-event case.
 
-    python -m bench.app_vs_raw                      # fresh database on 127.0.0.1:5432, dropped after
+    python -m bench.app_vs_raw            # a fresh database on 127.0.0.1:5432, dropped after
     python -m bench.app_vs_raw -n 1000 --rounds 5 --profile
     python -m bench.app_vs_raw --database-url postgresql://user@host/db   # an existing database
 
@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import statistics
 import tempfile
 import time
@@ -26,18 +27,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from importlib.metadata import version as package_version
 from itertools import count
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pydantic import SecretStr
 
 from domain.application import JointCaseApp
 from domain.case import Case
@@ -45,13 +47,7 @@ from domain.informants import InformantCipher
 from domain.lead import Lead
 from domain.values import Actor, Context, Role
 from jointcase.settings import Settings
-from jointcase.storage import (
-    build_app,
-    informant_cipher,
-    init_database,
-    library_env,
-    resolve_database,
-)
+from jointcase.storage import build_app, init_database, library_env, resolve_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,7 +63,7 @@ def new_ctx() -> Context:
     return Context(ACTOR, datetime.now(UTC), f"bench-{next(_correlation)}")
 
 
-# --- the raw baseline -------------------------------------------------------------------------------
+# --- the raw baseline -----------------------------------------------------------------------------
 class Counter(Aggregate):
     """The baseline's trivial aggregate: one integer and one kind of event."""
 
@@ -95,7 +91,7 @@ class RawSnapshottingApp(RawApp):
     snapshotting_intervals = {Counter: 50}
 
 
-# --- the database -----------------------------------------------------------------------------------
+# --- the database ---------------------------------------------------------------------------------
 def _unreachable(url: str) -> str | None:
     """Why the server at `url` does not answer (None when it does); tries three times."""
     reason = ""
@@ -114,7 +110,7 @@ def bench_database(database_url: str | None, server_url: str) -> Iterator[tuple[
     """Settings for the database to measure in, and a description of it. Without a URL, a fresh
     database on the server (dropped afterwards) or, when no server answers, the embedded
     PostgreSQL in a temporary folder."""
-    key = InformantCipher.generate_key_text()
+    key = SecretStr(InformantCipher.generate_key_text())
     if database_url:
         info = conninfo_to_dict(database_url)
         yield (
@@ -156,33 +152,19 @@ def bench_database(database_url: str | None, server_url: str) -> Iterator[tuple[
 
 
 def no_snapshot_app(settings: Settings) -> JointCaseApp:
-    """The application without snapshots, as `build_app` makes it for snapshot_interval=0.
-    `build_app`'s subclass for a non-default interval is named "JointCaseApp", so it would use
-    tables `jointcaseapp_*` that `init_database` never created; then this names it "jointcase"."""
+    """The application with snapshotting off, as `build_app` makes it for snapshot_interval=0
+    (same tables as the snapshotting one: only the reading differs)."""
     nosnap = build_app(settings.model_copy(update={"snapshot_interval": 0}))
-    if nosnap.name == JointCaseApp.name and not nosnap.snapshots:
-        return nosnap
-    nosnap.close()
-    print(
-        f"note: build_app(snapshot_interval=0) gives application name {nosnap.name!r}, not "
-        f"{JointCaseApp.name!r}; using a subclass named {JointCaseApp.name!r} instead"
-    )
-    db = resolve_database(settings)
-    app_class = type(
-        "NoSnapshotJointCaseApp",
-        (JointCaseApp,),
-        {"name": JointCaseApp.name, "snapshotting_intervals": {}},
-    )
-    return app_class(
-        library_env(settings, db),
-        cipher=informant_cipher(settings, db),
-        deadlines=settings.deadlines(),
-        thresholds=settings.police_thresholds(),
-        timezone=ZoneInfo(settings.timezone),
-    )
+    if nosnap.name != JointCaseApp.name or nosnap.snapshots is not None:
+        nosnap.close()
+        raise RuntimeError(
+            f"build_app(snapshot_interval=0) gave application {nosnap.name!r} with snapshots "
+            f"{'on' if nosnap.snapshots else 'off'}: expected {JointCaseApp.name!r}, off"
+        )
+    return nosnap
 
 
-# --- write benchmarks -------------------------------------------------------------------------------
+# --- write benchmarks -----------------------------------------------------------------------------
 Op = Callable[[int], object]
 
 
@@ -318,6 +300,8 @@ def write_benches(
     ]
 
 
+PROFILED_BENCHES = ("raw_update", "raw_update_snap", "app_record_seizure", "app_open_case")
+PROFILED_READS = ("snapshots, latest", "no snapshots, latest", "raw Counter, latest (no snapshots)")
 #: (app bench, raw bench, what the pair compares)
 RATIOS: tuple[tuple[str, str, str], ...] = (
     ("app_record_seizure", "raw_update", "like for like: load + 1 event + save"),
@@ -331,24 +315,32 @@ RATIOS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def timed(op: Op, n: int) -> float:
+def timed(op: Op, indexes: range) -> float:
     gc.collect()
     start = time.perf_counter()
-    for i in range(n):
+    for i in indexes:
         op(i)
     return time.perf_counter() - start
 
 
-def run_writes(benches: list[WriteBench], n: int, rounds: int, warmup: int) -> dict[str, Any]:
-    """Every bench once per round, the order rotating from round to round, so that a slow
-    moment of the machine falls on different benches and the per-round ratios stay paired."""
+def run_writes(
+    benches: list[WriteBench], n: int, rounds: int, chunk: int, warmup: int
+) -> dict[str, Any]:
+    """Each round prepares every bench, then runs them interleaved in chunks of `chunk`
+    commands (the order rotating), so that a busy moment of the machine falls on all benches
+    alike and the per-round ratios stay paired."""
     for bench in benches:
-        timed(bench.prepare(warmup), warmup)
+        timed(bench.prepare(warmup), range(warmup))
     rates: dict[str, list[float]] = {b.name: [] for b in benches}
     for r in range(rounds):
-        for bench in benches[r % len(benches) :] + benches[: r % len(benches)]:
-            op = bench.prepare(n)
-            rates[bench.name].append(n / timed(op, n))
+        ops = {bench.name: bench.prepare(n) for bench in benches}
+        elapsed = dict.fromkeys(ops, 0.0)
+        for c, start in enumerate(range(0, n, chunk)):
+            shift = (r + c) % len(benches)
+            for bench in benches[shift:] + benches[:shift]:
+                elapsed[bench.name] += timed(ops[bench.name], range(start, min(n, start + chunk)))
+        for name, seconds in elapsed.items():
+            rates[name].append(n / seconds)
         print(
             f"  round {r + 1}/{rounds}: "
             + ", ".join(f"{name} {values[-1]:,.0f}/s" for name, values in rates.items())
@@ -382,7 +374,7 @@ def run_writes(benches: list[WriteBench], n: int, rounds: int, warmup: int) -> d
     return {"benches": results, "ratios": ratios}
 
 
-# --- replay -----------------------------------------------------------------------------------------
+# --- replay ---------------------------------------------------------------------------------------
 def build_case(app: JointCaseApp, events: int) -> UUID:
     """A case of `events` events (opened, then seizures), saved 50 events at a time so that a
     snapshotting application takes its snapshots just as command by command."""
@@ -432,24 +424,30 @@ def sample_ms(fn: Callable[[], Any], runs: int) -> dict[str, float]:
 
 def run_replay(
     app: JointCaseApp, nosnap: JointCaseApp, raw: RawApp, conninfo: str, events: int, runs: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+    """The timings of the reads, and the reads themselves (for the profile)."""
     half = events // 2
     with_snapshots = build_case(app, events)
     without = build_case(nosnap, events)
     counter = build_counter(raw, events)
     for reader, case_id in ((app, with_snapshots), (nosnap, without)):
-        assert reader.get_case(case_id).version == events
-        assert reader.get_case(case_id, version=half).version == half
-    cases: list[tuple[str, Callable[[], Any]]] = [
-        ("snapshots, latest", lambda: app.get_case(with_snapshots)),
-        (f"snapshots, version={half}", lambda: app.get_case(with_snapshots, version=half)),
-        ("no snapshots, latest", lambda: nosnap.get_case(without)),
-        (f"no snapshots, version={half}", lambda: nosnap.get_case(without, version=half)),
-        ("no snapshots, latest (repository.get)", lambda: nosnap.repository.get(without)),
-        ("raw Counter, latest (no snapshots)", lambda: raw.repository.get(counter)),
-        (f"raw Counter, version={half}", lambda: raw.repository.get(counter, version=half)),
-    ]
-    timings = {label: sample_ms(fn, runs) for label, fn in cases}
+        for version in (None, half):
+            got = reader.get_case(case_id, version=version).version
+            if got != (version or events):
+                raise RuntimeError(f"case {case_id} read at {version} has version {got}")
+    # The worst read with snapshots every 50 events: the snapshot at 950 and 49 events after it.
+    worst = events - 1 if events % 50 == 0 else events
+    reads: dict[str, Callable[[], Any]] = {
+        "snapshots, latest": lambda: app.get_case(with_snapshots),
+        f"snapshots, version={half}": lambda: app.get_case(with_snapshots, version=half),
+        f"snapshots, version={worst}": lambda: app.get_case(with_snapshots, version=worst),
+        "no snapshots, latest": lambda: nosnap.get_case(without),
+        f"no snapshots, version={half}": lambda: nosnap.get_case(without, version=half),
+        "no snapshots, latest (repository.get)": lambda: nosnap.repository.get(without),
+        "raw Counter, latest (no snapshots)": lambda: raw.repository.get(counter),
+        f"raw Counter, version={half}": lambda: raw.repository.get(counter, version=half),
+    }
+    timings = {label: sample_ms(fn, runs) for label, fn in reads.items()}
     with psycopg.connect(conninfo) as conn:
         snapshot_bytes = conn.execute(
             "SELECT length(state) FROM jointcase_snapshots WHERE originator_id = %s "
@@ -466,31 +464,56 @@ def run_replay(
         "timings": timings,
         "latest_snapshot_bytes": snapshot_bytes[0] if snapshot_bytes else None,
         "mean_event_bytes": float(event_bytes[0]) if event_bytes and event_bytes[0] else None,
-    }
+    }, reads
 
 
-# --- profile ----------------------------------------------------------------------------------------
-def profile(benches: list[WriteBench], names: Sequence[str], n: int, name: str) -> dict[str, str]:
-    """cProfile of one pass of each named bench; the top functions by own time and cumulative."""
+# --- profile --------------------------------------------------------------------------------------
+def repeat(fn: Callable[[], Any], times: int) -> None:
+    for _ in range(times):
+        fn()
+
+
+def slug(label: str) -> str:
+    return re.sub(r"\W+", "-", label).strip("-")
+
+
+def profile(label: str, fn: Callable[[], Any], path: Path) -> str:
+    """cProfile of `fn()`: the top functions by own time and by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(18)
+    stats.sort_stats("cumulative").print_stats(30)
+    print(f"\n=== profile of {label} ({path.name}) ===\n{out.getvalue()}")
+    return out.getvalue()
+
+
+def run_profiles(
+    benches: list[WriteBench], reads: dict[str, Callable[[], Any]], n: int, name: str
+) -> dict[str, str]:
+    """Profiles of n commands of the chosen write benches and of 20 of the chosen reads; the
+    .prof files go to bench/results/ (`python -m pstats FILE` to browse them)."""
     reports = {}
     for bench in benches:
-        if bench.name not in names:
-            continue
-        op = bench.prepare(n)
-        profiler = cProfile.Profile()
-        profiler.runcall(timed, op, n)
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        profiler.dump_stats(RESULTS_DIR / f"{name}-{bench.name}.prof")
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs()
-        stats.sort_stats("tottime").print_stats(18)
-        stats.sort_stats("cumulative").print_stats(30)
-        reports[bench.name] = out.getvalue()
-        print(f"\n=== profile of {bench.name} ({n} commands) ===\n{out.getvalue()}")
+        if bench.name in PROFILED_BENCHES:
+            reports[bench.name] = profile(
+                f"{bench.name}, {n} commands",
+                partial(timed, bench.prepare(n), range(n)),
+                RESULTS_DIR / f"{name}-{bench.name}.prof",
+            )
+    for label in PROFILED_READS:
+        reports[label] = profile(
+            f"{label}, 20 reads",
+            partial(repeat, reads[label], 20),
+            RESULTS_DIR / f"{name}-{slug(label)}.prof",
+        )
     return reports
 
 
-# --- report -----------------------------------------------------------------------------------------
+# --- report ---------------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     cpu = platform.processor()
     try:
@@ -515,8 +538,8 @@ def print_report(result: dict[str, Any]) -> None:
     print(
         f"\njointcase app layer vs raw eventsourcing, {meta['date']}, {meta['machine']['cpus']} "
         f"cores, {meta['server']}\n{meta['database']}; {meta['commands']} commands per run, "
-        f"{meta['rounds']} runs (order rotated), loads rotate over aggregates getting "
-        f"{meta['per_aggregate']} events each per run; load average before "
+        f"{meta['rounds']} runs interleaved in chunks of {meta['chunk']}; loaded aggregates "
+        f"get {meta['per_aggregate']} events each per run; load average before "
         f"{meta['load_average_before'][0]:.2f}, after {meta['load_average_after'][0]:.2f}\n"
     )
     writes = result["writes"]
@@ -551,6 +574,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--commands", type=int, default=2000, help="commands per run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of every benchmark")
+    parser.add_argument(
+        "--chunk", type=int, default=100, help="commands a bench runs before the next one's turn"
+    )
     parser.add_argument(
         "--per-aggregate",
         type=int,
@@ -590,9 +616,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             server = f"PostgreSQL {row[0] if row else '?'}"
             print(f"{database}, {server}: warming up, then {args.rounds} runs")
             benches = write_benches(app, raw, raw_snap, args.per_aggregate)
-            writes = run_writes(benches, args.commands, args.rounds, warmup)
+            writes = run_writes(benches, args.commands, args.rounds, args.chunk, warmup)
             print("replay...")
-            replay = run_replay(
+            replay, reads = run_replay(
                 app, nosnap, raw, db.conninfo(), args.replay_events, args.replay_runs
             )
             result: dict[str, Any] = {
@@ -603,6 +629,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "database": database,
                     "commands": args.commands,
                     "rounds": args.rounds,
+                    "chunk": args.chunk,
                     "warmup": warmup,
                     "per_aggregate": args.per_aggregate,
                     "load_average_before": load_before,
@@ -612,12 +639,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "replay": replay,
             }
             if args.profile:
-                result["profiles"] = profile(
-                    benches,
-                    ("raw_update", "raw_update_snap", "app_record_seizure", "app_open_case"),
-                    args.commands,
-                    args.name,
-                )
+                result["profiles"] = run_profiles(benches, reads, args.commands, args.name)
         finally:
             for application in (app, nosnap, raw, raw_snap):
                 application.close()

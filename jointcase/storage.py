@@ -195,7 +195,6 @@ def library_env(settings: Settings, db: Database, *, create_table: bool = False)
         "POSTGRES_MAX_OVERFLOW": str(settings.max_overflow),
         "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
-        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y" if create_table else "n",
     }
     if db.schema:
@@ -213,7 +212,7 @@ def build_app(
     interval = settings.snapshot_interval
     if interval != 50:
         intervals = (
-            {Lead: interval, Case: interval, CaseNumberSequence: 100, Jurisdiction: interval}
+            {Lead: interval, Case: interval, CaseNumberSequence: 10, Jurisdiction: interval}
             if interval
             else {}
         )
