@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -36,6 +36,8 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def get_services(request: Request) -> Services:
@@ -68,8 +70,8 @@ def current_officer(
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 
 
-def request_context(request: Request, officer: CurrentOfficer) -> Context:
-    return Context(officer.actor, datetime.now(UTC), request.state.correlation_id)
+def request_context(request: Request, services: ServicesDep, officer: CurrentOfficer) -> Context:
+    return Context(officer.actor, services.clock(), request.state.correlation_id)
 
 
 RequestContext = Annotated[Context, Depends(request_context)]
@@ -183,17 +185,16 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def write_request(
+def _write(
     request: Request,
-    services: ServicesDep,
-    officer: CurrentOfficer,
-    ctx: RequestContext,
-    fingerprint: Annotated[str, Depends(_fingerprint)],
+    services: Services,
+    officer: Officer,
+    ctx: Context,
+    fingerprint: str,
+    roles: frozenset[Role],
 ) -> Write:
-    if officer.role not in WRITER_ROLES:
-        raise ApiProblem(
-            403, f"the {officer.role} role reads but does not record", "permission-denied"
-        )
+    if officer.role not in roles:
+        raise ApiProblem(403, f"the {officer.role} role may not record this", "permission-denied")
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 200 and key.isprintable()):
         raise ApiProblem(
@@ -210,7 +211,30 @@ def write_request(
     )
 
 
+def write_request(
+    request: Request,
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    ctx: RequestContext,
+    fingerprint: Annotated[str, Depends(_fingerprint)],
+) -> Write:
+    """A write by enforcement staff (officers, liaisons, administrators)."""
+    return _write(request, services, officer, ctx, fingerprint, WRITER_ROLES)
+
+
+def committee_write_request(
+    request: Request,
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    ctx: RequestContext,
+    fingerprint: Annotated[str, Depends(_fingerprint)],
+) -> Write:
+    """A decision of the reward committee."""
+    return _write(request, services, officer, ctx, fingerprint, frozenset({Role.COMMITTEE}))
+
+
 WriteDep = Annotated[Write, Depends(write_request)]
+CommitteeWriteDep = Annotated[Write, Depends(committee_write_request)]
 
 
 def read_response(content: dict[str, Any], version: int) -> JSONResponse:

@@ -81,6 +81,8 @@ def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
 #: Dataclasses held in aggregate state, stored inside snapshots.
 STATE_CLASSES: tuple[type, ...] = (
     Referral,
@@ -480,6 +482,7 @@ class CaseApplication(Application[UUID]):
                 title=title,
                 summary=summary,
                 lead_ids=unique_leads,
+                lead_counties=[lead.owner_county for lead in leads],
                 opened_at=opened_at,
             )
             for lead in leads:

@@ -132,6 +132,7 @@ class Case(Aggregate):
         title: str
         summary: str
         lead_ids: list[UUID]
+        lead_counties: list[str]
         opened_at: datetime | None
 
         def apply(self, case: Case) -> None:
@@ -142,6 +143,7 @@ class Case(Aggregate):
             case.title = self.title
             case.summary = self.summary
             case.lead_ids = list(self.lead_ids)
+            case.lead_counties = list(self.lead_counties)
             case.opened_at = self.opened_at
             case.opened_by = self.actor
             case.status = CaseStatus.OPEN
@@ -395,6 +397,7 @@ class Case(Aggregate):
     title: str = field(init=False)
     summary: str = field(init=False)
     lead_ids: list[UUID] = field(init=False)
+    lead_counties: list[str] = field(init=False)  # owners of those leads: they follow the case
     opened_at: datetime | None = field(init=False)
     opened_by: Actor = field(init=False)
     status: CaseStatus = field(init=False)
@@ -424,6 +427,7 @@ class Case(Aggregate):
         title: str,
         summary: str = "",
         lead_ids: list[UUID] | None = None,
+        lead_counties: list[str] | None = None,
         opened_at: datetime | None = None,
     ) -> Case:
         try:
@@ -440,6 +444,7 @@ class Case(Aggregate):
             title=_required(title, "a case's title"),
             summary=summary.strip(),
             lead_ids=list(dict.fromkeys(lead_ids or [])),
+            lead_counties=sorted(set(lead_counties or []) - {ctx.actor.county}),
             opened_at=opened_at,
             **stamp(ctx),
         )
@@ -612,8 +617,9 @@ class Case(Aggregate):
 
     def counties_involved(self) -> set[str]:
         """Every county that may see this case: lead county, co-handlers (invited included),
-        the counties asked for assistance and those party to a pending merge."""
-        counties = {self.county, *self.co_handlers}
+        the owners of the leads it was opened from, the counties asked for assistance and
+        those party to a pending merge."""
+        counties = {self.county, *self.co_handlers, *self.lead_counties}
         counties.update(a.to_county for a in self.assistance.values())
         for consenting in self.merge_consents.values():
             counties.update(consenting)
@@ -637,6 +643,7 @@ class Case(Aggregate):
             "title": self.title,
             "summary": self.summary,
             "lead_ids": list(self.lead_ids),
+            "lead_counties": list(self.lead_counties),
             "opened_at": self.opened_at,
             "opened_by": self.opened_by,
             "recorded_at": self.created_on,

@@ -89,7 +89,7 @@ def scan(
             else Quarter(quarter.year, quarter.quarter - 1)
         )
         start, end = quarter.bounds(tz)
-        if start < since:
+        if end <= since:  # the quarter ended before anything was recorded
             break
         deadline = end + timedelta(days=grace_days)
         if deadline > now:

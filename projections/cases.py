@@ -119,7 +119,7 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
         " opened_at, recorded_at, modified_at, version, visible_to)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, ARRAY[%s])",
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s)",
         (
             e.originator_id,
             e.number,
@@ -132,7 +132,7 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.timestamp,
             e.timestamp,
             e.originator_version,
-            e.county,
+            [e.county, *e.lead_counties],
         ),
     )
 

@@ -4,7 +4,7 @@ own ledger and bulletins."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -14,7 +14,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from starlette.responses import Response
 
 from api.access import visible_case
-from api.deps import CurrentOfficer, RequestContext, Services, ServicesDep, WriteDep, require_roles
+from api.deps import (
+    CommitteeWriteDep,
+    CurrentOfficer,
+    RequestContext,
+    Services,
+    ServicesDep,
+    WriteDep,
+    require_roles,
+)
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse
 from api.routers.views import WaitFor, await_views
@@ -163,8 +171,10 @@ def list_rewards(
     services: ServicesDep,
     officer: CurrentOfficer,
     status: Literal["claimed", "proposed", "approved", "paid"] | None = None,
+    wait_for: WaitFor = None,
 ) -> JSONResponse:
     require_roles(officer, Role.COMMITTEE, Role.AUDITOR)
+    await_views(services, [services.views.committee], wait_for)
     rows = services.views.committee.query(
         "SELECT * FROM rewards WHERE %(status)s::text IS NULL OR status = %(status)s"
         " ORDER BY updated_at DESC LIMIT 500",
@@ -174,7 +184,7 @@ def list_rewards(
 
 
 @router.post("/rewards/{reward_id}/proposal", response_model=WriteResult)
-def propose(reward_id: UUID, w: WriteDep) -> object:
+def propose(reward_id: UUID, w: CommitteeWriteDep) -> object:
     """Compute the proposal from the policy and the case's contributions as of the ledger's
     current position; the policy version and position are recorded with it."""
     require_roles(w.officer, Role.COMMITTEE)
@@ -231,7 +241,7 @@ def recompute(reward_id: UUID, services: ServicesDep, officer: CurrentOfficer) -
 
 
 @router.post("/rewards/{reward_id}/approval", response_model=WriteResult)
-def approve(reward_id: UUID, body: ApprovalCreate, w: WriteDep) -> object:
+def approve(reward_id: UUID, body: ApprovalCreate, w: CommitteeWriteDep) -> object:
     """Approve the proposal as computed (not by the member who proposed it)."""
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
@@ -241,7 +251,7 @@ def approve(reward_id: UUID, body: ApprovalCreate, w: WriteDep) -> object:
 
 
 @router.post("/rewards/{reward_id}/adjustment", response_model=WriteResult)
-def adjust(reward_id: UUID, body: AdjustmentCreate, w: WriteDep) -> object:
+def adjust(reward_id: UUID, body: AdjustmentCreate, w: CommitteeWriteDep) -> object:
     """Decide different figures, with a written reason (not by the member who proposed)."""
     require_roles(w.officer, Role.COMMITTEE)
     lines = [ProposalLine(x.county, x.officer_id, x.share, x.amount) for x in body.lines]
@@ -254,7 +264,7 @@ def adjust(reward_id: UUID, body: AdjustmentCreate, w: WriteDep) -> object:
 
 
 @router.post("/rewards/{reward_id}/payment", response_model=WriteResult)
-def pay(reward_id: UUID, body: PaymentCreate, w: WriteDep) -> object:
+def pay(reward_id: UUID, body: PaymentCreate, w: CommitteeWriteDep) -> object:
     """Record the payment of the decided reward."""
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
@@ -284,7 +294,7 @@ def scan_findings(
     """Record a finding for each missed deadline not recorded before (committee)."""
     require_roles(officer, Role.COMMITTEE)
     first = services.views.audit.query("SELECT min(recorded_at) AS t FROM audit_events")[0]["t"]
-    now = datetime.now(UTC)
+    now = services.clock()
     position, candidates = scan(
         services.views,
         [u.code for u in services.app.list_jurisdictions()],
@@ -334,7 +344,7 @@ def get_finding(finding_id: UUID, services: ServicesDep, officer: CurrentOfficer
 
 
 @router.post("/findings/{finding_id}/decision", response_model=WriteResult)
-def decide(finding_id: UUID, body: DecisionCreate, w: WriteDep) -> object:
+def decide(finding_id: UUID, body: DecisionCreate, w: CommitteeWriteDep) -> object:
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
         lambda: w.services.app.decide_finding(
@@ -414,7 +424,10 @@ def get_operation(
 
 
 @router.get("/joint-operations")
-def list_operations(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+def list_operations(
+    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+) -> JSONResponse:
+    await_views(services, [services.views.committee], wait_for)
     rows = services.views.committee.query(
         "SELECT * FROM operations WHERE %(all)s OR participants @> ARRAY[%(county)s]::text[]"
         " ORDER BY starts_on DESC",
@@ -473,7 +486,10 @@ def record_meeting(body: MeetingCreate, w: WriteDep) -> object:
 
 
 @router.get("/joint-meetings")
-def list_meetings(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+def list_meetings(
+    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+) -> JSONResponse:
+    await_views(services, [services.views.committee], wait_for)
     rows = services.views.committee.query(
         "SELECT * FROM meetings WHERE %(all)s OR attendees @> ARRAY[%(county)s]::text[]"
         " ORDER BY held_on DESC",
@@ -523,7 +539,10 @@ def record_inspection(body: InspectionCreate, w: WriteDep) -> object:
 
 
 @router.get("/price-inspections")
-def list_inspections(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+def list_inspections(
+    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+) -> JSONResponse:
+    await_views(services, [services.views.committee], wait_for)
     rows = services.views.committee.query(
         "SELECT *, observed_price - agreed_price AS deviation FROM price_inspections"
         " WHERE %(all)s OR %(county)s IN (inspecting_county, inspected_county)"

@@ -7,7 +7,7 @@ import csv
 import io
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -78,7 +78,7 @@ def workspace(
         raise ApiProblem(403, "a county sees only its own workspace", "permission-denied")
     views = services.views
     await_views(services, [views.workspace, views.case_search], wait_for)
-    now = datetime.now(UTC)
+    now = services.clock()
     items = views.workspace.items(county, now, include_done)
     _, led = views.case_search.search(county=county, status="open", limit=500)
     co_handled = views.case_search.query(
