@@ -48,12 +48,15 @@ def direct_run(app, case_ids: list, clients: int, seconds: float) -> dict:
 
     def client(i: int) -> None:
         actor = Actor(f"bench-{i}", COUNTY, Role.OFFICER)
+        mine = case_ids[i]
+        n = 0
         barrier.wait()
         while not stop.is_set():
             started = time.perf_counter()
             ctx = Context(actor, datetime.now(UTC), f"bench-{i}")
+            n += 1
             app.record_seizure(
-                case_ids[i],
+                mine[n % len(mine)],
                 ctx,
                 brand="中华",
                 sticks=200,
