@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,8 +19,8 @@ from starlette.responses import Response
 from api.errors import ApiProblem, domain_problem
 from api.jsonresp import JSONResponse, dumps
 from api.metrics import COMMANDS
-from domain.application import JointCaseApp, Written
-from domain.errors import ConcurrencyConflict, DomainError
+from domain.application import JointCaseApp, Written, guard_load
+from domain.errors import ConcurrencyConflict, DomainError, NotFound
 from domain.values import WRITER_ROLES, Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
 from jointcase.officers import Officer, OfficerStore
@@ -107,6 +108,27 @@ class Write:
     key: str | None
     fingerprint: str
     request: Request
+    guard: tuple[UUID, Callable[[Any], None]] | None = None
+
+    def guard_lead(self, lead_id: UUID) -> None:
+        """Answer 404 unless this county may see the lead, checked when the use case loads it."""
+        from api.access import can_see_lead
+
+        def check(lead: Any) -> None:
+            if not can_see_lead(self.officer, lead):
+                raise NotFound(f"no lead {lead_id}")
+
+        self.guard = (lead_id, check)
+
+    def guard_case(self, case_id: UUID) -> None:
+        """Answer 404 unless this county may see the case, checked when the use case loads it."""
+        from api.access import can_see_case
+
+        def check(case: Any) -> None:
+            if not can_see_case(self.officer, case, self.services.app):
+                raise NotFound(f"no case {case_id}")
+
+        self.guard = (case_id, check)
 
     @property
     def command(self) -> str:
@@ -144,7 +166,11 @@ class Write:
                 headers["Idempotent-Replayed"] = "true"
                 return Response(stored.body, stored.status_code, headers, "application/json")
         try:
-            written = action()
+            if self.guard is not None:
+                with guard_load(*self.guard):
+                    written = action()
+            else:
+                written = action()
         except DomainError as error:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -73,6 +75,22 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 #: The actor recorded on reference data the system itself seeds.
 SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
 RETRIES = 50
+
+
+#: A check the caller wants run on one aggregate as soon as a use case loads it (the web layer
+#: uses it to answer 404 for what a county may not see, without loading the aggregate twice).
+_load_guard: ContextVar[tuple[UUID, Callable[[Any], None]] | None] = ContextVar(
+    "load_guard", default=None
+)
+
+
+@contextmanager
+def guard_load(aggregate_id: UUID, check: Callable[[Any], None]) -> Iterator[None]:
+    token = _load_guard.set((aggregate_id, check))
+    try:
+        yield
+    finally:
+        _load_guard.reset(token)
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -146,6 +164,9 @@ class CaseApplication(Application[UUID]):
         aggregate = self._find(cls, aggregate_id)
         if aggregate is None:
             raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}")
+        guard = _load_guard.get()
+        if guard is not None and guard[0] == aggregate_id:
+            guard[1](aggregate)
         if expected_version is not None and aggregate.version != expected_version:
             raise ConcurrencyConflict(
                 f"{cls.__name__.lower()} {aggregate_id} is at version {aggregate.version}, "

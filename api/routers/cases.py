@@ -86,7 +86,7 @@ def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) 
 def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     sticks = to_sticks(body.quantity, body.unit)
     return w.run(
         lambda: app.record_seizure(
@@ -110,7 +110,7 @@ def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
 def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
     """The lead county invites another county to handle the case jointly (协同办理)."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.invite_co_handler(case_id, body.county, body.note, w.ctx, w.expected_version)
     )
@@ -125,7 +125,7 @@ def _own_county(w: WriteDep, county: str) -> None:
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     _own_county(w, county)
     return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version))
 
@@ -134,7 +134,7 @@ def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
 def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The invited county declines, with a reason."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     _own_county(w, county)
     return w.run(lambda: app.decline_co_handling(case_id, body.reason, w.ctx, w.expected_version))
 
@@ -143,7 +143,7 @@ def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDe
 def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
     """Ask another county for assistance (协查), with a deadline."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.request_assistance(
             case_id, body.to_county, body.request, w.ctx, body.due, None, w.expected_version
@@ -158,7 +158,7 @@ def answer_assistance(
 ) -> object:
     """The requested county answers."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.answer_assistance(case_id, request_id, body.answer, w.ctx, w.expected_version)
     )
@@ -171,7 +171,7 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     survivor's id is shared between the liaisons; the survivor need not be visible yet (its
     county sees this case once the proposal is recorded)."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.merge_cases(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
     )
@@ -181,7 +181,7 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
 def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """The other county refuses a proposed merge; the proposal is dropped."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.decline_merge(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
     )
@@ -191,7 +191,7 @@ def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
 def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reverse a wrong merge of this (absorbed) case; both cases record it."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(lambda: app.unmerge_case(case_id, body.reason, w.ctx, w.expected_version))
 
 
@@ -214,7 +214,7 @@ def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer)
 def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
     """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.refer_to_police(
             case_id, body.police_unit, body.referred_on, body.reason, w.ctx, w.expected_version
@@ -226,7 +226,7 @@ def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> o
 def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
     """Record that the police accepted the case."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.record_police_acceptance(
             case_id, body.accepted_on, body.police_case_number, w.ctx, w.expected_version
@@ -238,7 +238,7 @@ def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: Wri
 def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     """Close the case (结案) with an outcome."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(
         lambda: app.close_case(case_id, body.outcome, body.reason, w.ctx, w.expected_version)
     )
@@ -248,5 +248,5 @@ def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
 def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reopen a closed case, with a reason."""
     app = w.services.app
-    visible_case(app, w.officer, case_id)
+    w.guard_case(case_id)
     return w.run(lambda: app.reopen_case(case_id, body.reason, w.ctx, w.expected_version))

@@ -65,7 +65,7 @@ def get_lead(
 def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
     """Refer the lead to another county (线索移交); deadlines come from the agreement's settings."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     return w.run(
         lambda: app.refer_lead(lead_id, body.to_county, body.reason, w.ctx, w.expected_version)
     )
@@ -84,7 +84,7 @@ def _own_county(w: WriteDep, county: str) -> None:
 def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     """The receiving county accepts the referral and becomes responsible for the lead."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     _own_county(w, county)
     return w.run(lambda: app.accept_referral(lead_id, w.ctx, w.expected_version))
 
@@ -93,7 +93,7 @@ def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
 def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The receiving county declines the referral, with a reason."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     _own_county(w, county)
     return w.run(lambda: app.decline_referral(lead_id, body.reason, w.ctx, w.expected_version))
 
@@ -102,7 +102,7 @@ def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) 
 def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The referring county withdraws a referral that has not been answered."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     return w.run(
         lambda: app.withdraw_referral(lead_id, county, body.reason, w.ctx, w.expected_version)
     )
@@ -112,7 +112,7 @@ def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep)
 def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     """Share the lead for information with several counties (情报共享); the owner stays."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     return w.run(
         lambda: app.share_lead(lead_id, body.counties, body.reason, w.ctx, w.expected_version)
     )
@@ -122,7 +122,7 @@ def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
 def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     """Feedback (反馈) by the county that accepted the lead, visible to the referring county."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     return w.run(
         lambda: app.give_feedback(lead_id, body.content, body.final, w.ctx, w.expected_version)
     )
@@ -132,7 +132,7 @@ def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
 def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> object:
     """Another county reports it saw the same thing, or did not find it."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
+    w.guard_lead(lead_id)
     return w.run(
         lambda: app.corroborate_lead(lead_id, body.result, body.note, w.ctx, w.expected_version)
     )

@@ -675,6 +675,11 @@ def test_every_route_needs_a_valid_token(
         "request_id": str(uuid.uuid4()),
         "county": OWN,
         "code": OWN,
+        "reward_id": str(uuid.uuid4()),
+        "finding_id": str(uuid.uuid4()),
+        "operation_id": str(uuid.uuid4()),
+        "year": "2026",
+        "quarter": "1",
     }
     url = path.format(**ids)
     response = api.client.request(
