@@ -88,7 +88,7 @@ def scan(
             if quarter.quarter == 1
             else Quarter(quarter.year, quarter.quarter - 1)
         )
-        start, end = quarter.bounds(tz)
+        _, end = quarter.bounds(tz)
         if end <= since:  # the quarter ended before anything was recorded
             break
         deadline = end + timedelta(days=grace_days)

@@ -36,20 +36,17 @@ class Views:
         return [v for v in self.all() if v.name in names]
 
     def close(self) -> None:
-        for view in self.all():
-            view.datastore.close()
+        self.case_search.datastore.close()  # one pool, shared by every view
 
 
 def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
-    """Each view gets its own small connection pool; tables are created only when the
-    environment says CREATE_TABLE=y (that is, by `jointcase db init`)."""
-    built = []
-    for cls in VIEW_CLASSES:
-        env = dict(library_env)
-        env["POSTGRES_POOL_SIZE"] = str(pool_size)
-        env["POSTGRES_MAX_OVERFLOW"] = "4"
-        factory = PostgresFactory(Environment(cls.name, env))
-        built.append(factory.tracking_recorder(cls))
+    """The views share one small connection pool (each keeps its own tracking table); tables
+    are created only when the environment says CREATE_TABLE=y (that is, by `jointcase db init`)."""
+    env = dict(library_env)
+    env["POSTGRES_POOL_SIZE"] = str(pool_size)
+    env["POSTGRES_MAX_OVERFLOW"] = "4"
+    factory = PostgresFactory(Environment("views", env))
+    built = [factory.tracking_recorder(cls) for cls in VIEW_CLASSES]
     case_search, workspace, audit, committee = built
     assert isinstance(case_search, CaseSearchView)
     assert isinstance(workspace, WorkspaceView)
