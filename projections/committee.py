@@ -5,7 +5,6 @@ meetings, price inspections and bulletin issues as lists."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -56,6 +55,9 @@ class CommitteeView(View):
             to_id uuid NOT NULL,
             PRIMARY KEY (position, from_id)
         )""",
+        "CREATE INDEX IF NOT EXISTS contribution_links_to ON contribution_links (to_id, kind)",
+        "CREATE INDEX IF NOT EXISTS contribution_links_merges ON contribution_links (from_id, position)"
+        " WHERE kind IN ('merged', 'unmerged')",
         """CREATE TABLE IF NOT EXISTS rewards (
             reward_id uuid PRIMARY KEY,
             case_id uuid NOT NULL,
@@ -122,42 +124,54 @@ class CommitteeView(View):
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        """Contributions (most of what this view writes) are copied in one COPY per batch;
+        the rest run as statements in order."""
+        contributions: list[tuple[Any, ...]] = []
         with cursor.connection.pipeline():
             for event, tracking, _ in batch:
-                handler = HANDLERS.get(type(event).__qualname__)
+                kind = type(event).__qualname__
+                contribution = CONTRIBUTION_KINDS.get(kind)
+                if contribution is not None:
+                    contributions.append(
+                        _contribution_row(event, tracking.notification_id, contribution)
+                    )
+                    continue
+                handler = HANDLERS.get(kind)
                 if handler is not None:
                     for sql, params in handler(event, tracking.notification_id):
                         cursor.execute(sql, clean(params))
+        if contributions:
+            with cursor.copy(
+                "COPY contributions (position, kind, county, officer_id, case_id, lead_id,"
+                " recorded_at, sticks, value) FROM STDIN"
+            ) as copy:
+                for row in contributions:
+                    copy.write_row(row)
 
     # --- the ledger ------------------------------------------------------------------------------
     def family(self, case_id: UUID, as_of: int) -> tuple[set[UUID], set[UUID]]:
-        """The case with every case merged into it as of a position, and the leads converted
-        into any of them: (case ids, lead ids)."""
-        links = self.query(
-            "SELECT kind, from_id, to_id FROM contribution_links WHERE position <= %s"
-            " ORDER BY position",
-            (as_of,),
+        """The case with every case merged into it as of a position (a merge reversed by then
+        no longer counts), and the leads converted into any of them: (case ids, lead ids)."""
+        rows = self.query(
+            """WITH RECURSIVE latest AS (
+                   SELECT DISTINCT ON (from_id) from_id, to_id, kind FROM contribution_links
+                   WHERE position <= %(at)s AND kind IN ('merged', 'unmerged')
+                   ORDER BY from_id, position DESC
+               ), family(id) AS (
+                   SELECT %(case)s::uuid
+                   UNION
+                   SELECT l.from_id FROM latest l JOIN family f ON l.to_id = f.id
+                   WHERE l.kind = 'merged'
+               )
+               SELECT id, NULL::uuid AS lead FROM family
+               UNION ALL
+               SELECT NULL, c.from_id FROM contribution_links c
+               WHERE c.kind = 'converted' AND c.position <= %(at)s
+               AND c.to_id IN (SELECT id FROM family)""",
+            {"at": as_of, "case": case_id},
         )
-        survivor_of: dict[UUID, UUID] = {}
-        converted: dict[UUID, UUID] = {}
-        for link in links:
-            if link["kind"] == "merged":
-                survivor_of[link["from_id"]] = link["to_id"]
-            elif link["kind"] == "unmerged":
-                survivor_of.pop(link["from_id"], None)
-            elif link["kind"] == "converted":
-                converted[link["from_id"]] = link["to_id"]
-        absorbed_by: dict[UUID, list[UUID]] = defaultdict(list)
-        for absorbed, survivor in survivor_of.items():
-            absorbed_by[survivor].append(absorbed)
-        cases = {case_id}
-        pending = [case_id]
-        while pending:
-            for absorbed in absorbed_by.get(pending.pop(), []):
-                if absorbed not in cases:
-                    cases.add(absorbed)
-                    pending.append(absorbed)
-        leads = {lead for lead, case in converted.items() if case in cases}
+        cases = {r["id"] for r in rows if r["id"] is not None}
+        leads = {r["lead"] for r in rows if r["lead"] is not None}
         return cases, leads
 
     def case_ledger(self, case_id: UUID, as_of: int) -> list[dict[str, Any]]:
@@ -199,27 +213,32 @@ def case_value(rows: list[dict[str, Any]]) -> Decimal:
 Statement = tuple[str, tuple[Any, ...]]
 
 
-def _contribution(kind: str, *, case: bool) -> Any:
-    def handler(e: Any, position: int) -> list[Statement]:
-        return [
-            (
-                "INSERT INTO contributions (position, kind, county, officer_id, case_id, lead_id,"
-                " recorded_at, sticks, value) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    position,
-                    kind,
-                    e.actor.county,
-                    e.actor.officer_id,
-                    e.originator_id if case else None,
-                    None if case else e.originator_id,
-                    e.timestamp,
-                    getattr(e, "sticks", None),
-                    getattr(e, "value", None),
-                ),
-            )
-        ]
+CONTRIBUTION_KINDS: dict[str, tuple[str, bool]] = {  # event -> (kind, about a case?)
+    "Lead.Registered": ("lead_registered", False),
+    "Lead.Referred": ("lead_referred", False),
+    "Lead.Corroborated": ("lead_corroborated", False),
+    "Case.Opened": ("case_led", True),
+    "Case.CoHandlerJoined": ("case_co_handled", True),
+    "Case.AssistanceAnswered": ("assistance_answered", True),
+    "Case.SeizureRecorded": ("seizure_made", True),
+}
 
-    return handler
+
+def _contribution_row(e: Any, position: int, contribution: tuple[str, bool]) -> tuple[Any, ...]:
+    kind, about_case = contribution
+    return clean(
+        (
+            position,
+            kind,
+            e.actor.county,
+            e.actor.officer_id,
+            e.originator_id if about_case else None,
+            None if about_case else e.originator_id,
+            e.timestamp,
+            getattr(e, "sticks", None),
+            getattr(e, "value", None),
+        )
+    )
 
 
 def _link(kind: str, to_attr: str) -> Any:
@@ -360,14 +379,7 @@ def _bulletin(e: Any, position: int) -> list[Statement]:
 
 
 HANDLERS = {
-    "Lead.Registered": _contribution("lead_registered", case=False),
-    "Lead.Referred": _contribution("lead_referred", case=False),
-    "Lead.Corroborated": _contribution("lead_corroborated", case=False),
     "Lead.ConvertedToCase": _link("converted", "case_id"),
-    "Case.Opened": _contribution("case_led", case=True),
-    "Case.CoHandlerJoined": _contribution("case_co_handled", case=True),
-    "Case.AssistanceAnswered": _contribution("assistance_answered", case=True),
-    "Case.SeizureRecorded": _contribution("seizure_made", case=True),
     "Case.MergedInto": _link("merged", "survivor_id"),
     "Case.MergeReversed": _link("unmerged", "survivor_id"),
     "Reward.ClaimFiled": _reward("claimed"),
