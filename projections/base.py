@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, NamedTuple
 
 import psycopg
@@ -170,6 +171,9 @@ class BatchRunner:
         self.stopping = threading.Event()
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, len(self.views)), thread_name_prefix="view"
+        )
 
     # --- one pass --------------------------------------------------------------------------------
     def catch_up(
@@ -194,22 +198,33 @@ class BatchRunner:
                 Item(self.app.mapper.to_domain_event(n), Tracking(name, n.id), n)
                 for n in notifications
             ]
-            for view in self.views:
-                after = positions[view.name]
-                batch = [item for item in decoded if item.tracking.notification_id > after]
-                if not batch:
-                    continue
-                try:
-                    view.process(batch, after)
-                except StaleBatch:
-                    log.warning("%s moved under us; re-reading its position", view.name)
-                    positions[view.name] = view.position(name)
-                    continue
-                positions[view.name] = batch[-1].tracking.notification_id
+            # The views are independent: each applies its part in its own transaction, in
+            # parallel, so one view's database time overlaps another's Python time.
+            page = decoded
+            results = list(
+                self._pool.map(
+                    self._apply, self.views, [page] * len(self.views), [positions] * len(self.views)
+                )
+            )
+            for view, reached in zip(self.views, results, strict=True):
+                positions[view.name] = reached
             applied += len(notifications)
             if progress is not None:
                 progress(len(notifications))
         return applied
+
+    def _apply(self, view: View, decoded: list[Item], positions: dict[str, int]) -> int:
+        """Applies the part of the page the view has not seen; returns its new position."""
+        after = positions[view.name]
+        batch = [item for item in decoded if item.tracking.notification_id > after]
+        if not batch:
+            return after
+        try:
+            view.process(batch, after)
+        except StaleBatch:
+            log.warning("%s moved under us; re-reading its position", view.name)
+            return view.position(self.app.name)
+        return batch[-1].tracking.notification_id
 
     # --- running ---------------------------------------------------------------------------------
     def run_forever(self) -> None:
@@ -240,6 +255,7 @@ class BatchRunner:
         self.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._pool.shutdown(wait=False)
 
     def wait(self, position: int, timeout: float) -> bool:
         """True once every view has applied the log up to ``position``."""

@@ -14,12 +14,18 @@ from projections.base import Batch, BatchProjection, View, clean
 
 class WorkspaceView(View):
     name = "workspace"
-    tables = ("workspace_items", "workspace_leads")
+    tables = ("workspace_items", "workspace_leads", "workspace_cases")
     ddl = (
         """CREATE TABLE IF NOT EXISTS workspace_leads (
             lead_id uuid PRIMARY KEY,
             owner_county text NOT NULL,
             summary text NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS workspace_cases (
+            case_id uuid PRIMARY KEY,
+            county text NOT NULL,
+            number text NOT NULL,
+            title text NOT NULL
         )""",
         """CREATE TABLE IF NOT EXISTS workspace_items (
             item_id text PRIMARY KEY,
@@ -36,6 +42,8 @@ class WorkspaceView(View):
         )""",
         "CREATE INDEX IF NOT EXISTS workspace_open ON workspace_items (county, due_at)"
         " WHERE done_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS workspace_items_lead ON workspace_items (lead_id)"
+        " WHERE lead_id IS NOT NULL",
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
@@ -46,16 +54,27 @@ class WorkspaceView(View):
                     for sql, params in handler(event):
                         cursor.execute(sql, clean(params))
 
-    def items(self, county: str, now: datetime, include_done: bool = False) -> list[dict[str, Any]]:
-        rows = self.query(
+    def items(
+        self, county: str, now: datetime, include_done: bool = False, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The county's items, soonest deadline first (at most ``limit``)."""
+        return self.query(
             "SELECT item_id, kind, lead_id, case_id, from_county, title, created_at, due_at,"
             " done_at, outcome, (done_at IS NULL AND due_at < %(now)s) AS overdue"
             " FROM workspace_items WHERE county = %(county)s AND kind <> 'feedback_deadline'"
             + ("" if include_done else " AND done_at IS NULL")
-            + " ORDER BY due_at NULLS LAST, created_at",
-            {"county": county, "now": now},
+            + " ORDER BY due_at NULLS LAST, created_at LIMIT %(limit)s",
+            {"county": county, "now": now, "limit": limit},
         )
-        return rows
+
+    def counts(self, county: str, now: datetime) -> dict[str, int]:
+        row = self.query(
+            "SELECT count(*) AS open, count(*) FILTER (WHERE due_at < %(now)s) AS overdue"
+            " FROM workspace_items WHERE county = %(county)s AND done_at IS NULL"
+            " AND kind <> 'feedback_deadline'",
+            {"county": county, "now": now},
+        )[0]
+        return {"open": row["open"], "overdue": row["overdue"]}
 
 
 def _open(
@@ -85,7 +104,7 @@ def _close(item_id: str, e: Any, outcome: str) -> tuple[str, tuple[Any, ...]]:
 
 
 LEAD_TITLE = "coalesce((SELECT summary FROM workspace_leads WHERE lead_id = %s), '')"
-CASE_TITLE = "coalesce((SELECT number || ' ' || title FROM case_search WHERE case_id = %s), '')"
+CASE_TITLE = "coalesce((SELECT number || ' ' || title FROM workspace_cases WHERE case_id = %s), '')"
 
 
 def _ack(lead_id: Any, county: str) -> str:
@@ -101,6 +120,15 @@ def lead_registered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
         (
             "INSERT INTO workspace_leads VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             (e.originator_id, e.county, e.summary),
+        )
+    ]
+
+
+def case_opened(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    return [
+        (
+            "INSERT INTO workspace_cases VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.county, e.number, e.title),
         )
     ]
 
@@ -236,7 +264,7 @@ def merge_consent(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             (
                 "INSERT INTO workspace_items (item_id, county, kind, case_id, from_county, title,"
                 " created_at) SELECT %s, county, 'consent_to_merge', %s, %s, number || ' ' || title,"
-                " %s FROM case_search WHERE case_id = %s ON CONFLICT (item_id) DO NOTHING",
+                " %s FROM workspace_cases WHERE case_id = %s ON CONFLICT (item_id) DO NOTHING",
                 (item, e.originator_id, e.actor.county, e.timestamp, e.originator_id),
             )
         ]
@@ -256,6 +284,7 @@ def merge_settled(outcome: str) -> Any:
 
 HANDLERS = {
     "Lead.Registered": lead_registered,
+    "Case.Opened": case_opened,
     "Lead.Referred": referred,
     "Lead.ReferralAccepted": accepted,
     "Lead.ReferralDeclined": declined,

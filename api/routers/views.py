@@ -70,20 +70,23 @@ def workspace(
     officer: CurrentOfficer,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     include_done: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     wait_for: WaitFor = None,
 ) -> JSONResponse:
-    """What a county has to act on, with deadlines; `overdue` is computed against now."""
+    """What a county has to act on, soonest deadline first, with deadlines; `overdue` is
+    computed against now. `counts` covers every open item; `items` at most `limit` of them."""
     county = county or officer.county
     if county != officer.county and officer.role != Role.AUDITOR:
         raise ApiProblem(403, "a county sees only its own workspace", "permission-denied")
     views = services.views
     await_views(services, [views.workspace, views.case_search], wait_for)
     now = services.clock()
-    items = views.workspace.items(county, now, include_done)
-    _, led = views.case_search.search(county=county, status="open", limit=500)
+    items = views.workspace.items(county, now, include_done, limit)
+    counts = views.workspace.counts(county, now)
+    _, led = views.case_search.search(county=county, status="open", limit=100)
     co_handled = views.case_search.query(
         "SELECT * FROM case_search WHERE status = 'open' AND co_handlers @> ARRAY[%s]::text[]"
-        " ORDER BY recorded_at DESC LIMIT 500",
+        " ORDER BY recorded_at DESC LIMIT 100",
         (county,),
     )
     return JSONResponse(
@@ -92,7 +95,8 @@ def workspace(
             "as_of": now,
             "position": min(views.workspace.position(), views.case_search.position()),
             "items": items,
-            "overdue": sum(1 for i in items if i["overdue"]),
+            "open": counts["open"],
+            "overdue": counts["overdue"],
             "open_cases": {"lead": led, "co_handled": co_handled},
         }
     )
