@@ -268,22 +268,6 @@ def init_database(
             from projections.registry import build_views
 
             build_views(library_env(settings, db, create_table=True), pool_size=1).close()
-            _try_trigram_index(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_INIT_LOCK_KEY,))
     return app, added
-
-
-def _try_trigram_index(conn: psycopg.Connection[Any]) -> None:
-    """Free-text case search uses a trigram index where the pg_trgm extension can be created
-    (it ships with PostgreSQL, but creating it may need more rights); without it, search
-    still works, by scanning."""
-    try:
-        with conn.transaction():
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            conn.execute(
-                "CREATE INDEX IF NOT EXISTS case_search_text ON case_search USING gin"
-                " ((title || ' ' || summary || ' ' || number) gin_trgm_ops)"
-            )
-    except psycopg.Error:
-        pass
