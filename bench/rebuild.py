@@ -53,7 +53,7 @@ OFFICERS_PER_COUNTY = 12
 TARGET_REBUILD_RATIO = 0.25
 TARGET_QUERY_P99_MS = 20.0
 TARGET_LAG_P99_MS = 250.0
-OTHER_BENCHES = r"bench[./](app_vs_raw|http_vs_direct|load|rebuild)"
+OTHER_BENCHES = r"bench[./](app_vs_raw|http_vs_direct|load|rebuild)|pytest"
 #: The bulk history runs over the two years before this one; the seed set (use cases) is recorded
 #: now. Stories run on for weeks after they start; no bulk case is opened in this year, whose
 #: case-number sequences the use cases own.
@@ -112,12 +112,15 @@ def other_processes() -> list[str]:
     return lines + [" ".join(line.split()) for line in frame[header + 1 : header + 7]]
 
 
-def wait_for_other_benches(max_minutes: float, poll: float = 30.0) -> dict[str, Any]:
-    """Waits (at most `max_minutes`) until no other benchmark of this project runs."""
+def wait_for_other_benches(
+    max_minutes: float, pattern: str = OTHER_BENCHES, poll: float = 30.0
+) -> dict[str, Any]:
+    """Waits (at most `max_minutes`) until no other benchmark or test run of this project runs
+    (processes whose command line matches `pattern`)."""
     started = time.monotonic()
     while True:
         found = subprocess.run(
-            ["pgrep", "-af", OTHER_BENCHES], capture_output=True, text=True, check=False
+            ["pgrep", "-af", pattern], capture_output=True, text=True, check=False
         ).stdout.strip()
         mine = {str(os.getpid()), str(os.getppid())}  # this run (and a `timeout` around it)
         found = "\n".join(line for line in found.splitlines() if line.split()[0] not in mine)
@@ -558,13 +561,36 @@ def reset_views(views: Views) -> None:
         view.reset()
 
 
+class OneAfterAnother:
+    """Stands in for the runner's thread pool so that a page is applied to the views one after
+    another in the runner's thread (the runner before commit f7ee8df), for comparison."""
+
+    def map(self, fn: Callable[..., Any], *iterables: Any) -> Iterator[Any]:
+        return map(fn, *iterables)
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
 def rebuild(
-    app: JointCaseApp, views: Views, page_size: int, head: int, conninfo: str | None = None
+    app: JointCaseApp,
+    views: Views,
+    page_size: int,
+    head: int,
+    conninfo: str | None = None,
+    serial: bool = False,
 ) -> dict[str, Any]:
     """Empties every view and applies the whole log again with the batch runner; with
-    `conninfo`, also the CPU time of this process and of the server's processes."""
+    `conninfo`, also the CPU time of this process and of the server's processes. `serial`
+    applies each page to the views one after another instead of in parallel threads."""
     reset_views(views)
     runner = BatchRunner(app, views.all(), page_size=page_size)
+    if serial:
+        pool = getattr(runner, "_pool", None)
+        if pool is None:
+            raise RuntimeError("this BatchRunner has no thread pool: it is serial already")
+        pool.shutdown()
+        runner._pool = OneAfterAnother()  # type: ignore[assignment]
     for view in views.all():  # every pooled connection open before the server CPU is read
         view.position()
     server_before = backend_cpu(conninfo) if conninfo else None
@@ -610,6 +636,7 @@ def rebuild(
             last_t, last_n, last_parts = t, n, parts
     return {
         "page_size": page_size,
+        "views_applied": "one after another" if serial else "in parallel threads",
         "events": applied,
         "seconds": seconds,
         "events_per_s": applied / seconds,
@@ -1134,16 +1161,18 @@ def print_report(result: dict[str, Any]) -> None:
         f"{meta['server']}; {meta['events']:,} events in the log; load average at start "
         f"{meta['load_average_start']}, at end {meta['load_average_end']}"
     )
-    print(f"\n{'rebuild of all views':<44}{'events/s':>10}{'of raw':>9}{'seconds':>9}")
+    print(f"\n{'rebuild of all views':<48}{'events/s':>10}{'of raw':>9}{'seconds':>9}")
     for raw in result["raw_reads"]:
         print(
-            f"{'raw read + decode (pages of 1,000)':<44}{raw['events_per_s']:>10,.0f}"
+            f"{'raw read + decode (pages of 1,000)':<48}{raw['events_per_s']:>10,.0f}"
             f"{'':>9}{raw['seconds']:>9.1f}"
         )
     for r in result["rebuilds"]:
+        label = f"BatchRunner.catch_up, page_size={r['page_size']:,}"
+        if r.get("views_applied") == "one after another":
+            label += ", serial"
         print(
-            f"{'BatchRunner.catch_up, page_size=' + format(r['page_size'], ','):<44}"
-            f"{r['events_per_s']:>10,.0f}{r['ratio_to_raw']:>9.0%}{r['seconds']:>9.1f}"
+            f"{label:<48}{r['events_per_s']:>10,.0f}{r['ratio_to_raw']:>9.0%}{r['seconds']:>9.1f}"
         )
     best = result["best_rebuild"]
     print(
@@ -1194,6 +1223,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "library's pipelined insert can hang with psycopg 3.3.9: see bench/README.md)",
     )
     parser.add_argument("--page-sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument(
+        "--serial-too",
+        action="store_true",
+        help="also rebuild at the best page size with the views applied one after another "
+        "(not in the runner's parallel threads), for comparison",
+    )
     parser.add_argument("--profile-events", type=int, default=100_000, help="0: no profile")
     parser.add_argument("--query-calls", type=int, default=300)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP query timings")
@@ -1211,13 +1246,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--wait-minutes",
         type=float,
         default=20,
-        help=f"first wait (at most this long) until no other benchmark ({OTHER_BENCHES}) runs",
+        help="first wait (at most this long) until no process matching --wait-for runs",
+    )
+    parser.add_argument(
+        "--wait-for",
+        default=OTHER_BENCHES,
+        help="command lines (pgrep -f pattern) of what would distort the figures "
+        "(default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=20261124, help="random seed of the history")
     parser.add_argument("--name", default="rebuild")
     args = parser.parse_args(argv)
 
-    waited = wait_for_other_benches(args.wait_minutes) if args.wait_minutes else {}
+    waited = wait_for_other_benches(args.wait_minutes, args.wait_for) if args.wait_minutes else {}
     rng = random.Random(args.seed)
     result: dict[str, Any] = {
         "meta": {
@@ -1277,13 +1318,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
             result["raw_reads"] = []
             result["rebuilds"] = []
-            for page_size in args.page_sizes:
+            plan = [(page_size, False) for page_size in args.page_sizes]
+            if args.serial_too:
+                plan.append((0, True))  # at the best page size, known by then
+            for planned, serial in plan:
                 print("raw read of the log...")
                 raw = raw_read(app)
                 result["raw_reads"].append(raw)
                 print(f"  {raw['events']:,} events, {raw['events_per_s']:,.0f}/s")
-                print(f"rebuild of all views, page_size={page_size:,}...")
-                r = rebuild(app, views, page_size, head, conninfo)
+                page_size = (
+                    planned or max(result["rebuilds"], key=lambda x: x["events_per_s"])["page_size"]
+                )
+                how = "one view after another" if serial else "views in parallel"
+                print(f"rebuild of all views, page_size={page_size:,}, {how}...")
+                r = rebuild(app, views, page_size, head, conninfo, serial=serial)
                 result["rebuilds"].append(r)
                 print(
                     f"  {r['events_per_s']:,.0f} events/s, {r['seconds']:.1f} s; {r['parts_s']};"
@@ -1293,7 +1341,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             for r in result["rebuilds"]:
                 r["ratio_to_raw"] = r["events_per_s"] / raw_rate
             result["raw_events_per_s"] = raw_rate
-            result["best_rebuild"] = max(result["rebuilds"], key=lambda x: x["events_per_s"])
+            result["best_rebuild"] = max(
+                (r for r in result["rebuilds"] if r["views_applied"] != "one after another"),
+                key=lambda x: x["events_per_s"],
+            )
             result["tables_after_rebuild"] = table_sizes(conninfo)
 
             print(f"queries right after the rebuild ({args.query_calls} calls each)...")
