@@ -110,6 +110,15 @@ class Write:
     request: Request
     guard: tuple[UUID, Callable[[Any], None]] | None = None
 
+    def answer_for_own_county(self, county: str) -> None:
+        """Referrals and invitations are answered only by the county they were made to."""
+        if county != self.officer.county:
+            raise ApiProblem(
+                403,
+                "a county answers only the referrals and invitations made to it",
+                "permission-denied",
+            )
+
     def guard_lead(self, lead_id: UUID) -> None:
         """Answer 404 unless this county may see the lead, checked when the use case loads it."""
         from api.access import can_see_lead

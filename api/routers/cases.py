@@ -15,7 +15,6 @@ from api.deps import (
     WriteDep,
     read_response,
 )
-from api.errors import ApiProblem
 from api.jsonresp import JSONResponse
 from api.present import case_out, event_out
 from api.schemas import (
@@ -116,17 +115,12 @@ def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> 
     )
 
 
-def _own_county(w: WriteDep, county: str) -> None:
-    if county != w.officer.county:
-        raise ApiProblem(403, "a county answers only invitations made to it", "permission-denied")
-
-
 @router.post("/{case_id}/co-handlers/{county}/acceptance", response_model=WriteResult)
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""
     app = w.services.app
     w.guard_case(case_id)
-    _own_county(w, county)
+    w.answer_for_own_county(county)
     return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version))
 
 
@@ -135,7 +129,7 @@ def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDe
     """The invited county declines, with a reason."""
     app = w.services.app
     w.guard_case(case_id)
-    _own_county(w, county)
+    w.answer_for_own_county(county)
     return w.run(lambda: app.decline_co_handling(case_id, body.reason, w.ctx, w.expected_version))
 
 

@@ -71,21 +71,12 @@ def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
     )
 
 
-def _own_county(w: WriteDep, county: str) -> None:
-    if county != w.officer.county:
-        raise ApiProblem(
-            403,
-            "a county answers only the referrals and invitations made to it",
-            "permission-denied",
-        )
-
-
 @router.post("/{lead_id}/referrals/{county}/acceptance", response_model=WriteResult)
 def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     """The receiving county accepts the referral and becomes responsible for the lead."""
     app = w.services.app
     w.guard_lead(lead_id)
-    _own_county(w, county)
+    w.answer_for_own_county(county)
     return w.run(lambda: app.accept_referral(lead_id, w.ctx, w.expected_version))
 
 
@@ -94,7 +85,7 @@ def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) 
     """The receiving county declines the referral, with a reason."""
     app = w.services.app
     w.guard_lead(lead_id)
-    _own_county(w, county)
+    w.answer_for_own_county(county)
     return w.run(lambda: app.decline_referral(lead_id, body.reason, w.ctx, w.expected_version))
 
 
