@@ -112,6 +112,15 @@ def other_processes() -> list[str]:
     return lines + [" ".join(line.split()) for line in frame[header + 1 : header + 7]]
 
 
+def others_running(pattern: str = OTHER_BENCHES) -> list[str]:
+    """Command lines of other benchmarks or test runs of this project running right now."""
+    found = subprocess.run(
+        ["pgrep", "-af", pattern], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    mine = {str(os.getpid()), str(os.getppid())}  # this run (and a `timeout` around it)
+    return [line[:120] for line in found.splitlines() if line.split()[0] not in mine]
+
+
 def wait_for_other_benches(
     max_minutes: float, pattern: str = OTHER_BENCHES, poll: float = 30.0
 ) -> dict[str, Any]:
@@ -119,15 +128,11 @@ def wait_for_other_benches(
     (processes whose command line matches `pattern`)."""
     started = time.monotonic()
     while True:
-        found = subprocess.run(
-            ["pgrep", "-af", pattern], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        mine = {str(os.getpid()), str(os.getppid())}  # this run (and a `timeout` around it)
-        found = "\n".join(line for line in found.splitlines() if line.split()[0] not in mine)
+        found = others_running(pattern)
         waited = time.monotonic() - started
         if not found or waited >= max_minutes * 60:
-            return {"waited_s": round(waited), "still_running": found.splitlines()}
-        print(f"  waiting for other benchmarks to finish ({waited:.0f} s): {found.splitlines()}")
+            return {"waited_s": round(waited), "still_running": found}
+        print(f"  waiting for other benchmarks to finish ({waited:.0f} s): {found}")
         time.sleep(poll)
 
 
@@ -1171,8 +1176,10 @@ def print_report(result: dict[str, Any]) -> None:
         label = f"BatchRunner.catch_up, page_size={r['page_size']:,}"
         if r.get("views_applied") == "one after another":
             label += ", serial"
+        busy = r.get("others_running_after")
         print(
             f"{label:<48}{r['events_per_s']:>10,.0f}{r['ratio_to_raw']:>9.0%}{r['seconds']:>9.1f}"
+            + (f"  (also running after it: {busy[0]})" if busy else "")
         )
     best = result["best_rebuild"]
     print(
@@ -1226,8 +1233,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--serial-too",
         action="store_true",
-        help="also rebuild at the best page size with the views applied one after another "
-        "(not in the runner's parallel threads), for comparison",
+        help="after the page sizes, rebuild at the best one with the views applied one after "
+        "another (not in the runner's parallel threads), then in parallel once more",
     )
     parser.add_argument("--profile-events", type=int, default=100_000, help="0: no profile")
     parser.add_argument("--query-calls", type=int, default=300)
@@ -1319,8 +1326,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             result["raw_reads"] = []
             result["rebuilds"] = []
             plan = [(page_size, False) for page_size in args.page_sizes]
-            if args.serial_too:
-                plan.append((0, True))  # at the best page size, known by then
+            if args.serial_too:  # at the best page size, known by then: serial, then parallel
+                plan += [(0, True), (0, False)]  # again, so that both meet the same load
             for planned, serial in plan:
                 print("raw read of the log...")
                 raw = raw_read(app)
@@ -1332,6 +1339,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 how = "one view after another" if serial else "views in parallel"
                 print(f"rebuild of all views, page_size={page_size:,}, {how}...")
                 r = rebuild(app, views, page_size, head, conninfo, serial=serial)
+                r["load_average_after"] = load_average()
+                r["others_running_after"] = others_running(args.wait_for)
                 result["rebuilds"].append(r)
                 print(
                     f"  {r['events_per_s']:,.0f} events/s, {r['seconds']:.1f} s; {r['parts_s']};"
@@ -1364,6 +1373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     conn.execute(f"VACUUM ANALYZE {table}")
             print("queries after VACUUM ANALYZE of the view tables...")
             result["queries"] = run_queries(views, conninfo, args.query_calls, args.seed + 1)
+            result["others_running_after_queries"] = others_running(args.wait_for)
             if not args.no_http:
                 print("the same through HTTP...")
                 result["http"] = run_http_queries(
@@ -1383,6 +1393,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     args.runner,
                     1000,
                 )
+                result["lag"]["others_running_after"] = others_running(args.wait_for)
         finally:
             views.close()
             app.close()
