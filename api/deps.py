@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,14 +18,15 @@ from starlette.responses import Response
 from api.errors import ApiProblem, domain_problem
 from api.jsonresp import JSONResponse, dumps
 from api.metrics import COMMANDS
-from domain.application import JointCaseApp, Written, guard_load
-from domain.errors import ConcurrencyConflict, DomainError, NotFound
-from domain.values import WRITER_ROLES, Context, Role
+from domain.errors import ConcurrencyConflict, DomainError
+from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
 from projections.base import BatchRunner
 from projections.registry import Views
+from service.app import JointCaseApp
+from service.store import Written
 
 
 @dataclass
@@ -108,36 +108,6 @@ class Write:
     key: str | None
     fingerprint: str
     request: Request
-    guard: tuple[UUID, Callable[[Any], None]] | None = None
-
-    def answer_for_own_county(self, county: str) -> None:
-        """Referrals and invitations are answered only by the county they were made to."""
-        if county != self.officer.county:
-            raise ApiProblem(
-                403,
-                "a county answers only the referrals and invitations made to it",
-                "permission-denied",
-            )
-
-    def guard_lead(self, lead_id: UUID) -> None:
-        """Answer 404 unless this county may see the lead, checked when the use case loads it."""
-        from api.access import can_see_lead
-
-        def check(lead: Any) -> None:
-            if not can_see_lead(self.officer, lead):
-                raise NotFound(f"no lead {lead_id}")
-
-        self.guard = (lead_id, check)
-
-    def guard_case(self, case_id: UUID) -> None:
-        """Answer 404 unless this county may see the case, checked when the use case loads it."""
-        from api.access import can_see_case
-
-        def check(case: Any) -> None:
-            if not can_see_case(self.officer, case, self.services.app):
-                raise NotFound(f"no case {case_id}")
-
-        self.guard = (case_id, check)
 
     @property
     def command(self) -> str:
@@ -175,11 +145,7 @@ class Write:
                 headers["Idempotent-Replayed"] = "true"
                 return Response(stored.body, stored.status_code, headers, "application/json")
         try:
-            if self.guard is not None:
-                with guard_load(*self.guard):
-                    written = action()
-            else:
-                written = action()
+            written = action()
         except DomainError as error:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)
@@ -220,16 +186,14 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def _write(
+def write_request(
     request: Request,
-    services: Services,
-    officer: Officer,
-    ctx: Context,
-    fingerprint: str,
-    roles: frozenset[Role],
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    ctx: RequestContext,
+    fingerprint: Annotated[str, Depends(_fingerprint)],
 ) -> Write:
-    if officer.role not in roles:
-        raise ApiProblem(403, f"the {officer.role} role may not record this", "permission-denied")
+    """A write request: who may record what is the use case's rule, not the route's."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 200 and key.isprintable()):
         raise ApiProblem(
@@ -246,30 +210,7 @@ def _write(
     )
 
 
-def write_request(
-    request: Request,
-    services: ServicesDep,
-    officer: CurrentOfficer,
-    ctx: RequestContext,
-    fingerprint: Annotated[str, Depends(_fingerprint)],
-) -> Write:
-    """A write by enforcement staff (officers, liaisons, administrators)."""
-    return _write(request, services, officer, ctx, fingerprint, WRITER_ROLES)
-
-
-def committee_write_request(
-    request: Request,
-    services: ServicesDep,
-    officer: CurrentOfficer,
-    ctx: RequestContext,
-    fingerprint: Annotated[str, Depends(_fingerprint)],
-) -> Write:
-    """A decision of the reward committee."""
-    return _write(request, services, officer, ctx, fingerprint, frozenset({Role.COMMITTEE}))
-
-
 WriteDep = Annotated[Write, Depends(write_request)]
-CommitteeWriteDep = Annotated[Write, Depends(committee_write_request)]
 
 
 def read_response(content: dict[str, Any], version: int) -> JSONResponse:

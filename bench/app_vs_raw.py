@@ -41,13 +41,13 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import SecretStr
 
-from domain.application import JointCaseApp
 from domain.case import Case
 from domain.informants import InformantCipher
 from domain.lead import Lead
 from domain.values import Actor, Context, Role
 from jointcase.settings import Settings
 from jointcase.storage import build_app, init_database, library_env, resolve_database
+from service.app import JointCaseApp
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

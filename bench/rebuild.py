@@ -36,7 +36,6 @@ import psycopg
 
 from bench.app_vs_raw import machine
 from bench.common import RESULTS, bench_database, median, percentile, save
-from domain.application import JointCaseApp
 from domain.case import Case, merge, unmerge
 from domain.errors import DomainError
 from domain.jurisdiction import CaseNumberSequence
@@ -47,6 +46,7 @@ from jointcase.settings import Settings
 from jointcase.storage import build_app, init_database, library_env, resolve_database
 from projections.base import BatchRunner, View
 from projections.registry import Views, build_views
+from service.app import JointCaseApp
 
 COUNTIES = ("150924", "140221", "140222", "130725", "130728", "130708")
 OFFICERS_PER_COUNTY = 12

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from domain.application import JointCaseApp
 from domain.values import Actor, Context, Role, to_sticks
+from service.app import JointCaseApp
 
 XINGHE, YANGGAO, TIANZHEN, SHANGYI, HUAIAN, WANQUAN = (
     "150924",

@@ -18,12 +18,12 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
-from domain.application import JointCaseApp
 from domain.case import Case
 from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction
 from domain.lead import Lead
 from jointcase.settings import Settings
+from service.app import JointCaseApp
 
 EXAMPLE_KEY_MARKERS = ("change-me", "example", "CHANGE")
 #: The default units take part from the cooperation agreement's start.

@@ -22,7 +22,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
 
-from domain.application import JointCaseApp
+from service.app import JointCaseApp
 
 log = logging.getLogger("jointcase.projections")
 

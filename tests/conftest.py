@@ -6,10 +6,10 @@ from itertools import count
 
 import pytest
 
-from domain.application import JointCaseApp
 from domain.values import Actor, Context, Role
 from jointcase.settings import Settings
 from jointcase.storage import build_app, init_database
+from service.app import JointCaseApp
 from tests.pg import scratch_database
 
 XINGHE, YANGGAO, TIANZHEN, SHANGYI, HUAIAN, WANQUAN = (

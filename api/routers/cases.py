@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.access import visible_case, visible_lead
 from api.deps import (
     AsOfQuery,
     CurrentOfficer,
@@ -39,8 +38,6 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 def open_case(body: CaseCreate, w: WriteDep) -> object:
     """Open a case (立案) from zero or more leads; it gets the next number of the county's year."""
     app = w.services.app
-    for lead_id in body.lead_ids:
-        visible_lead(app, w.officer, lead_id)
     return w.run(
         lambda: app.open_case(
             w.ctx,
@@ -64,8 +61,7 @@ def get_case(
     as_of: AsOfQuery = None,
 ) -> JSONResponse:
     """A case as it is now, or as it was at a version or a moment (time travel)."""
-    visible_case(services.app, officer, case_id)
-    case = services.app.get_case(case_id, version=version, as_of=as_of)
+    case = services.app.get_case(case_id, version=version, as_of=as_of, viewer=officer.actor)
     body = case_out(case)
     if version is None and as_of is None:
         body["police_advice"] = services.app.police_advice(case_id)
@@ -76,8 +72,7 @@ def get_case(
 def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
     """The whole timeline: every event of the case and of the cases merged into it (un-merges
     included), oldest first, with actor, time and reason."""
-    visible_case(services.app, officer, case_id)
-    events = services.app.case_history(case_id)
+    events = services.app.case_history(case_id, viewer=officer.actor)
     return JSONResponse({"case_id": case_id, "events": [event_out(e) for e in events]})
 
 
@@ -85,7 +80,6 @@ def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) 
 def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
     app = w.services.app
-    w.guard_case(case_id)
     sticks = to_sticks(body.quantity, body.unit)
     return w.run(
         lambda: app.record_seizure(
@@ -109,7 +103,6 @@ def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
 def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
     """The lead county invites another county to handle the case jointly (协同办理)."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.invite_co_handler(case_id, body.county, body.note, w.ctx, w.expected_version)
     )
@@ -119,25 +112,24 @@ def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> 
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""
     app = w.services.app
-    w.guard_case(case_id)
-    w.answer_for_own_county(county)
-    return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version))
+    return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version, county=county))
 
 
 @router.post("/{case_id}/co-handlers/{county}/declination", response_model=WriteResult)
 def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The invited county declines, with a reason."""
     app = w.services.app
-    w.guard_case(case_id)
-    w.answer_for_own_county(county)
-    return w.run(lambda: app.decline_co_handling(case_id, body.reason, w.ctx, w.expected_version))
+    return w.run(
+        lambda: app.decline_co_handling(
+            case_id, body.reason, w.ctx, w.expected_version, county=county
+        )
+    )
 
 
 @router.post("/{case_id}/assistance-requests", status_code=201, response_model=WriteResult)
 def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
     """Ask another county for assistance (协查), with a deadline."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.request_assistance(
             case_id, body.to_county, body.request, w.ctx, body.due, None, w.expected_version
@@ -152,7 +144,6 @@ def answer_assistance(
 ) -> object:
     """The requested county answers."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.answer_assistance(case_id, request_id, body.answer, w.ctx, w.expected_version)
     )
@@ -165,7 +156,6 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     survivor's id is shared between the liaisons; the survivor need not be visible yet (its
     county sees this case once the proposal is recorded)."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.merge_cases(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
     )
@@ -175,7 +165,6 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
 def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """The other county refuses a proposed merge; the proposal is dropped."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.decline_merge(case_id, body.survivor_id, body.reason, w.ctx, w.expected_version)
     )
@@ -185,15 +174,13 @@ def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
 def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reverse a wrong merge of this (absorbed) case; both cases record it."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(lambda: app.unmerge_case(case_id, body.reason, w.ctx, w.expected_version))
 
 
 @router.get("/{case_id}/police-advice")
 def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
     """Which advisory criminal thresholds the seizures (merged cases included) reach."""
-    visible_case(services.app, officer, case_id)
-    totals = services.app.seizure_totals(case_id)
+    totals = services.app.seizure_totals(case_id, viewer=officer.actor)
     return JSONResponse(
         {
             "case_id": case_id,
@@ -208,7 +195,6 @@ def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer)
 def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
     """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.refer_to_police(
             case_id, body.police_unit, body.referred_on, body.reason, w.ctx, w.expected_version
@@ -220,7 +206,6 @@ def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> o
 def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
     """Record that the police accepted the case."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.record_police_acceptance(
             case_id, body.accepted_on, body.police_case_number, w.ctx, w.expected_version
@@ -232,7 +217,6 @@ def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: Wri
 def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     """Close the case (结案) with an outcome."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(
         lambda: app.close_case(case_id, body.outcome, body.reason, w.ctx, w.expected_version)
     )
@@ -242,5 +226,4 @@ def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
 def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reopen a closed case, with a reason."""
     app = w.services.app
-    w.guard_case(case_id)
     return w.run(lambda: app.reopen_case(case_id, body.reason, w.ctx, w.expected_version))

@@ -13,9 +13,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
-from api.access import visible_case
 from api.deps import (
-    CommitteeWriteDep,
     CurrentOfficer,
     RequestContext,
     Services,
@@ -61,7 +59,7 @@ def case_contributions(
 ) -> JSONResponse:
     """Every contribution to the case and to the cases merged into it (with their original
     counties), as of a log position (default: what the ledger has reached)."""
-    case = visible_case(services.app, officer, case_id)
+    case = services.app.get_case(case_id, viewer=officer.actor)
     await_views(services, [services.views.committee], wait_for)
     at = min(as_of_position or _views_position(services), _views_position(services))
     rows = services.views.committee.case_ledger(case_id, at)
@@ -149,7 +147,7 @@ def file_claim(body: ClaimCreate, w: WriteDep) -> object:
     """File the reward claim for a case (one per case; the referring party files it for a
     cross-county case)."""
     app = w.services.app
-    case = visible_case(app, w.officer, body.case_id)
+    case = app.get_case(body.case_id, viewer=w.officer.actor)
     entitled = _entitled(w.services, case, _views_position(w.services))
     return w.run(
         lambda: app.file_reward_claim(case.id, entitled, body.note, w.ctx),
@@ -162,7 +160,7 @@ def file_claim(body: ClaimCreate, w: WriteDep) -> object:
 def get_reward(reward_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
     reward = services.app.get_reward(reward_id)
     if officer.role not in (Role.COMMITTEE, Role.AUDITOR):
-        visible_case(services.app, officer, reward.case_id)
+        services.app.get_case(reward.case_id, viewer=officer.actor)
     return JSONResponse(reward.public_state(), headers={"ETag": f'"{reward.version}"'})
 
 
@@ -184,7 +182,7 @@ def list_rewards(
 
 
 @router.post("/rewards/{reward_id}/proposal", response_model=WriteResult)
-def propose(reward_id: UUID, w: CommitteeWriteDep) -> object:
+def propose(reward_id: UUID, w: WriteDep) -> object:
     """Compute the proposal from the policy and the case's contributions as of the ledger's
     current position; the policy version and position are recorded with it."""
     require_roles(w.officer, Role.COMMITTEE)
@@ -241,7 +239,7 @@ def recompute(reward_id: UUID, services: ServicesDep, officer: CurrentOfficer) -
 
 
 @router.post("/rewards/{reward_id}/approval", response_model=WriteResult)
-def approve(reward_id: UUID, body: ApprovalCreate, w: CommitteeWriteDep) -> object:
+def approve(reward_id: UUID, body: ApprovalCreate, w: WriteDep) -> object:
     """Approve the proposal as computed (not by the member who proposed it)."""
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
@@ -251,7 +249,7 @@ def approve(reward_id: UUID, body: ApprovalCreate, w: CommitteeWriteDep) -> obje
 
 
 @router.post("/rewards/{reward_id}/adjustment", response_model=WriteResult)
-def adjust(reward_id: UUID, body: AdjustmentCreate, w: CommitteeWriteDep) -> object:
+def adjust(reward_id: UUID, body: AdjustmentCreate, w: WriteDep) -> object:
     """Decide different figures, with a written reason (not by the member who proposed)."""
     require_roles(w.officer, Role.COMMITTEE)
     lines = [ProposalLine(x.county, x.officer_id, x.share, x.amount) for x in body.lines]
@@ -264,7 +262,7 @@ def adjust(reward_id: UUID, body: AdjustmentCreate, w: CommitteeWriteDep) -> obj
 
 
 @router.post("/rewards/{reward_id}/payment", response_model=WriteResult)
-def pay(reward_id: UUID, body: PaymentCreate, w: CommitteeWriteDep) -> object:
+def pay(reward_id: UUID, body: PaymentCreate, w: WriteDep) -> object:
     """Record the payment of the decided reward."""
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
@@ -344,7 +342,7 @@ def get_finding(finding_id: UUID, services: ServicesDep, officer: CurrentOfficer
 
 
 @router.post("/findings/{finding_id}/decision", response_model=WriteResult)
-def decide(finding_id: UUID, body: DecisionCreate, w: CommitteeWriteDep) -> object:
+def decide(finding_id: UUID, body: DecisionCreate, w: WriteDep) -> object:
     require_roles(w.officer, Role.COMMITTEE)
     return w.run(
         lambda: w.services.app.decide_finding(
@@ -438,7 +436,7 @@ def list_operations(
 
 @router.post("/joint-operations/{operation_id}/cases", response_model=WriteResult)
 def attach_case(operation_id: UUID, body: AttachCase, w: WriteDep) -> object:
-    visible_case(w.services.app, w.officer, body.case_id)
+    w.services.app.get_case(body.case_id, viewer=w.officer.actor)
     return w.run(
         lambda: w.services.app.attach_case_to_operation(
             operation_id, body.case_id, w.ctx, w.expected_version

@@ -6,9 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.access import visible_lead
 from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, read_response
-from api.errors import ApiProblem
 from api.jsonresp import JSONResponse
 from api.present import lead_out
 from api.schemas import (
@@ -56,8 +54,7 @@ def get_lead(
     as_of: AsOfQuery = None,
 ) -> JSONResponse:
     """A lead as it is now, or as it was at a version or a moment (time travel)."""
-    visible_lead(services.app, officer, lead_id)
-    lead = services.app.get_lead(lead_id, version=version, as_of=as_of)
+    lead = services.app.get_lead(lead_id, version=version, as_of=as_of, viewer=officer.actor)
     return read_response(lead_out(lead), lead.version)
 
 
@@ -65,7 +62,6 @@ def get_lead(
 def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
     """Refer the lead to another county (线索移交); deadlines come from the agreement's settings."""
     app = w.services.app
-    w.guard_lead(lead_id)
     return w.run(
         lambda: app.refer_lead(lead_id, body.to_county, body.reason, w.ctx, w.expected_version)
     )
@@ -75,25 +71,22 @@ def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
 def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     """The receiving county accepts the referral and becomes responsible for the lead."""
     app = w.services.app
-    w.guard_lead(lead_id)
-    w.answer_for_own_county(county)
-    return w.run(lambda: app.accept_referral(lead_id, w.ctx, w.expected_version))
+    return w.run(lambda: app.accept_referral(lead_id, w.ctx, w.expected_version, county=county))
 
 
 @router.post("/{lead_id}/referrals/{county}/declination", response_model=WriteResult)
 def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The receiving county declines the referral, with a reason."""
     app = w.services.app
-    w.guard_lead(lead_id)
-    w.answer_for_own_county(county)
-    return w.run(lambda: app.decline_referral(lead_id, body.reason, w.ctx, w.expected_version))
+    return w.run(
+        lambda: app.decline_referral(lead_id, body.reason, w.ctx, w.expected_version, county=county)
+    )
 
 
 @router.post("/{lead_id}/referrals/{county}/withdrawal", response_model=WriteResult)
 def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The referring county withdraws a referral that has not been answered."""
     app = w.services.app
-    w.guard_lead(lead_id)
     return w.run(
         lambda: app.withdraw_referral(lead_id, county, body.reason, w.ctx, w.expected_version)
     )
@@ -103,7 +96,6 @@ def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep)
 def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     """Share the lead for information with several counties (情报共享); the owner stays."""
     app = w.services.app
-    w.guard_lead(lead_id)
     return w.run(
         lambda: app.share_lead(lead_id, body.counties, body.reason, w.ctx, w.expected_version)
     )
@@ -113,7 +105,6 @@ def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
 def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     """Feedback (反馈) by the county that accepted the lead, visible to the referring county."""
     app = w.services.app
-    w.guard_lead(lead_id)
     return w.run(
         lambda: app.give_feedback(lead_id, body.content, body.final, w.ctx, w.expected_version)
     )
@@ -123,7 +114,6 @@ def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
 def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> object:
     """Another county reports it saw the same thing, or did not find it."""
     app = w.services.app
-    w.guard_lead(lead_id)
     return w.run(
         lambda: app.corroborate_lead(lead_id, body.result, body.note, w.ctx, w.expected_version)
     )
@@ -133,17 +123,15 @@ def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> o
 def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
     """Open a case (立案) from this lead; the answer is the new case."""
     app = w.services.app
-    lead = visible_lead(app, w.officer, lead_id)
-    if w.expected_version is not None and lead.version != w.expected_version:
-        raise ApiProblem(412, f"the lead is at version {lead.version}", "precondition-failed")
     return w.run(
-        lambda: app.open_case(
+        lambda: app.convert_lead(
+            lead_id,
             w.ctx,
             case_type=body.case_type,
             title=body.title,
             summary=body.summary,
-            lead_ids=[lead_id],
             opened_at=body.opened_at,
+            expected_version=w.expected_version,
         ),
         status=201,
         location=lambda written: f"/v1/cases/{written.id}",
@@ -154,9 +142,6 @@ def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
 def close_lead(lead_id: UUID, body: LeadClosureCreate, w: WriteDep) -> object:
     """Close the lead: unfounded (查无实据), duplicate, or merged into another lead."""
     app = w.services.app
-    visible_lead(app, w.officer, lead_id)
-    if body.merged_into_lead is not None:
-        visible_lead(app, w.officer, body.merged_into_lead)
     return w.run(
         lambda: app.close_lead(
             lead_id, body.closure, body.reason, w.ctx, body.merged_into_lead, w.expected_version
@@ -169,13 +154,12 @@ def disclose_informant(lead_id: UUID, body: InformantDisclosure, w: WriteDep) ->
     """The informant's identity, for officers of the owning county only. Each read is recorded
     as an event (who, when, why). Never cached or stored under an Idempotency-Key."""
     app = w.services.app
-    lead = visible_lead(app, w.officer, lead_id)
     identity, written = app.reveal_informant(lead_id, body.purpose, w.ctx)
     return JSONResponse(
         {
             "lead_id": lead_id,
             "informant": identity,
-            "informant_ref": lead.informant_ref,
+            "informant_ref": written.details["informant_ref"],
             "position": written.position,
         },
         headers={"Cache-Control": "no-store", "X-Log-Position": str(written.position)},

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from domain.application import JointCaseApp
 from jointcase.settings import Settings
 from jointcase.storage import Database, init_database, library_env, resolve_database
 from projections.base import BatchRunner
 from projections.registry import Views, build_views
+from service.app import JointCaseApp
 from tests.pg import scratch_database
 
 

@@ -1,0 +1,60 @@
+"""Who may see and who may do: the one place these rules live. Every read and every write asks
+here; read models store what these functions decided, they never decide again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from domain.errors import PermissionDenied
+from domain.values import WRITER_ROLES, Actor, Role
+
+if TYPE_CHECKING:
+    from domain.case import Case
+    from domain.lead import Lead
+
+#: Roles that read everything of a kind without belonging to a county's work.
+_READS_ALL_CASES = frozenset({Role.AUDITOR, Role.COMMITTEE})
+
+
+def can_see_lead(actor: Actor, lead: Lead) -> bool:
+    """Auditors read every lead; the committee reads none; a county reads the leads it owns,
+    received, was referred, was shared or corroborated."""
+    if actor.role == Role.AUDITOR:
+        return True
+    if actor.role == Role.COMMITTEE:
+        return False
+    return actor.county in lead.counties_involved()
+
+
+def can_see_case(actor: Actor, case: Case, survivors: Sequence[Case] = ()) -> bool:
+    """Auditors and the committee read every case; a county reads the cases it is involved in,
+    and a case merged into one it may see (``survivors``: the chain of cases this one was
+    merged into, nearest first)."""
+    if actor.role in _READS_ALL_CASES:
+        return True
+    return any(actor.county in c.counties_involved() for c in (case, *survivors))
+
+
+def require_recorder(actor: Actor) -> None:
+    """Enforcement staff record events; auditors and the committee only read here."""
+    if actor.role not in WRITER_ROLES:
+        raise PermissionDenied(f"the {actor.role} role reads but does not record events")
+
+
+def require_committee(actor: Actor) -> None:
+    """Reward and accountability decisions belong to members of the reward committee."""
+    if actor.role != Role.COMMITTEE:
+        raise PermissionDenied("only members of the reward committee do this")
+
+
+def require_admin(actor: Actor) -> None:
+    """Reference data (the participating units) is changed by administrators."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("only an administrator changes reference data")
+
+
+def require_own_county(actor: Actor, county: str) -> None:
+    """Referrals and invitations are answered only by the county they were made to."""
+    if county != actor.county:
+        raise PermissionDenied("a county answers only the referrals and invitations made to it")

@@ -1,0 +1,133 @@
+"""Use cases of joint work between the counties: joint operations (集中整治行动) with their
+attached cases, joint meetings (联席会议) and price mutual inspections (价格互查)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from domain.case import Case
+from domain.cooperation import JointMeeting, JointOperation, PriceInspection
+from domain.values import Actor, Context
+from service.jurisdictions import JurisdictionUseCases
+from service.store import Decided, Written, decided
+
+
+class OperationUseCases(JurisdictionUseCases):
+    def plan_operation(
+        self,
+        ctx: Context,
+        *,
+        name: str,
+        participants: list[str],
+        starts_on: date,
+        ends_on: date,
+        target_area: str,
+        plan: str,
+    ) -> Written:
+        operation_id = uuid4()
+
+        def decide() -> Decided:
+            for county in participants:
+                self.check_county(county)
+            return decided(
+                JointOperation.plan_operation(
+                    operation_id=operation_id,
+                    ctx=ctx,
+                    name=name,
+                    participants=participants,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    target_area=target_area,
+                    plan=plan,
+                )
+            )
+
+        return self.write(ctx, decide)
+
+    def attach_case_to_operation(
+        self, operation_id: UUID, case_id: UUID, ctx: Context, expected_version: int | None = None
+    ) -> Written:
+        def decide() -> Decided:
+            op = self._load(JointOperation, operation_id, None, expected_version)
+            case = self._load(Case, case_id, ctx.actor)
+            opened = (case.opened_at or case.created_on).astimezone(self.timezone).date()
+            op.attach_case(case.id, case.number, case.county, opened, ctx)
+            return decided(op)
+
+        return self.write(ctx, decide, expected_version)
+
+    def conclude_operation(
+        self, operation_id: UUID, summary: str, ctx: Context, expected_version: int | None = None
+    ) -> Written:
+        def decide() -> Decided:
+            op = self._load(JointOperation, operation_id, None, expected_version)
+            op.conclude(summary, ctx)
+            return decided(op)
+
+        return self.write(ctx, decide, expected_version)
+
+    def get_operation(self, operation_id: UUID, *, viewer: Actor | None = None) -> JointOperation:
+        return self._load(JointOperation, operation_id, viewer)
+
+    def record_meeting(
+        self,
+        ctx: Context,
+        *,
+        held_on: date,
+        attendees: list[str],
+        minutes: str,
+        decisions: list[str],
+    ) -> Written:
+        meeting_id = uuid4()
+
+        def decide() -> Decided:
+            for county in attendees:
+                self.check_county(county)
+            return decided(
+                JointMeeting.record(
+                    meeting_id=meeting_id,
+                    ctx=ctx,
+                    held_on=held_on,
+                    attendees=attendees,
+                    minutes=minutes,
+                    decisions=decisions,
+                )
+            )
+
+        return self.write(ctx, decide)
+
+    def record_price_inspection(
+        self,
+        ctx: Context,
+        *,
+        inspected_county: str,
+        area: str,
+        group_name: str,
+        brand: str,
+        agreed_price: Decimal | str,
+        observed_price: Decimal | str,
+        inspected_at: datetime,
+        note: str = "",
+    ) -> Written:
+        inspection_id = uuid4()
+
+        def decide() -> Decided:
+            self.check_county(inspected_county)
+            return decided(
+                PriceInspection.record(
+                    inspection_id=inspection_id,
+                    ctx=ctx,
+                    inspected_county=inspected_county,
+                    area=area,
+                    group_name=group_name,
+                    brand=brand,
+                    agreed_price=agreed_price,
+                    observed_price=observed_price,
+                    inspected_at=inspected_at,
+                    note=note,
+                )
+            )
+
+        return self.write(ctx, decide)
