@@ -196,6 +196,10 @@ class Store(Application[UUID]):
             return state
         return current
 
+    def log_position(self) -> int:
+        """The position of the last event recorded (0 for an empty log)."""
+        return int(self.recorder.max_notification_id() or 0)
+
     # --- the write path --------------------------------------------------------------------------
     def write(
         self,

@@ -23,8 +23,8 @@ from api.deps import (
 )
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse
-from api.routers.views import WaitFor, await_views
 from api.schemas import NO_NUL, County, Reason, ShortText, WriteResult, example
+from api.waiting import WaitFor, await_views
 from domain.accountability import DECISIONS
 from domain.case import Case
 from domain.rewards import PolicyError, ProposalLine, RewardPolicy, compute_proposal

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -14,53 +13,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from starlette.responses import StreamingResponse
 
-from api.deps import CurrentOfficer, Services, ServicesDep, require_roles
+from api.deps import CurrentOfficer, ServicesDep, require_roles
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse, dumps
 from api.schemas import NO_NUL
+from api.waiting import WaitFor, await_views
 from domain.values import Role
 from projections.audit import verify
-from projections.base import View
 from projections.cases import SORTABLE
 
 router = APIRouter(prefix="/v1", tags=["views"])
-
-WaitFor = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        le=2**62,
-        description="Wait until the view has applied the log up to this position (the "
-        "`position` of a write), at most a few seconds; 503 with Retry-After otherwise.",
-    ),
-]
-
-
-def await_views(services: Services, views: list[View], position: int | None) -> None:
-    if position is None:
-        return
-    last = services.app.recorder.max_notification_id() or 0
-    if position > last:
-        raise ApiProblem(
-            422,
-            f"position {position} has not been recorded (the log ends at {last})",
-            "position-not-recorded",
-        )
-    deadline = time.monotonic() + services.settings.wait_timeout
-    pause = 0.005
-    while True:
-        behind = [v.name for v in views if v.position() < position]
-        if not behind:
-            return
-        if time.monotonic() >= deadline:
-            raise ApiProblem(
-                503,
-                f"view(s) {', '.join(behind)} have not reached position {position} yet",
-                "view-behind",
-                {"Retry-After": "1"},
-            )
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
 
 
 @router.get("/workspace")
