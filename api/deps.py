@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from api.errors import ApiProblem, domain_problem
 from api.jsonresp import JSONResponse, dumps
 from api.metrics import COMMANDS
+from api.schemas import IsoDateTime
 from domain.errors import ConcurrencyConflict, DomainError
 from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
@@ -226,5 +226,5 @@ VersionQuery = Annotated[
     int | None, Query(ge=1, le=10**9, description="Read the record as at this version.")
 ]
 AsOfQuery = Annotated[
-    AwareDatetime | None, Query(description="Read the record as it was at this moment (ISO 8601).")
+    IsoDateTime | None, Query(description="Read the record as it was at this moment (ISO 8601).")
 ]

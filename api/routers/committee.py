@@ -4,13 +4,12 @@ own ledger and bulletins."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
 from api.deps import (
@@ -23,7 +22,16 @@ from api.deps import (
 )
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse
-from api.schemas import NO_NUL, County, Reason, ShortText, WriteResult, example
+from api.schemas import (
+    NO_NUL,
+    County,
+    IsoDate,
+    IsoDateTime,
+    Reason,
+    ShortText,
+    WriteResult,
+    example,
+)
 from api.waiting import WaitFor, await_views
 from domain.accountability import DECISIONS
 from domain.case import Case
@@ -122,7 +130,7 @@ class AdjustmentCreate(BaseModel):
 class PaymentCreate(BaseModel):
     model_config = example(amount="3000.00", paid_on="2026-05-10", reference="付款凭证 2026-117")
     amount: Decimal = Field(ge=0, le=10**9)
-    paid_on: date
+    paid_on: IsoDate
     reference: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
@@ -363,8 +371,8 @@ class OperationCreate(BaseModel):
     )
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     participants: list[County] = Field(min_length=1, max_length=20)
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDate
+    ends_on: IsoDate
     target_area: ShortText = ""
     plan: Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)] = ""
 
@@ -460,7 +468,7 @@ class MeetingCreate(BaseModel):
         minutes="Q1 bulletins exchanged; spring operation planned.",
         decisions=["rotate the host to 天镇 next quarter"],
     )
-    held_on: date
+    held_on: IsoDate
     attendees: list[County] = Field(min_length=1, max_length=20)
     minutes: Text
     decisions: list[Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL)]] = Field(
@@ -513,7 +521,7 @@ class InspectionCreate(BaseModel):
     brand: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     agreed_price: Decimal = Field(gt=0, le=10**6)
     observed_price: Decimal = Field(gt=0, le=10**6)
-    inspected_at: AwareDatetime
+    inspected_at: IsoDateTime
     note: ShortText = ""
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from starlette.responses import StreamingResponse
 from api.deps import CurrentOfficer, ServicesDep, require_roles
 from api.errors import ApiProblem
 from api.jsonresp import JSONResponse, dumps
-from api.schemas import NO_NUL
+from api.schemas import NO_NUL, IsoDateTime
 from api.waiting import WaitFor, await_views
 from domain.values import Role
 from projections.audit import verify
@@ -70,8 +69,8 @@ def search_cases(
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status: Literal["open", "closed", "merged"] | None = None,
     case_type: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
-    opened_from: datetime | None = None,
-    opened_to: datetime | None = None,
+    opened_from: IsoDateTime | None = None,
+    opened_to: IsoDateTime | None = None,
     q: Annotated[
         str | None, Query(max_length=200, pattern=NO_NUL, description="Free text.")
     ] = None,
@@ -145,8 +144,8 @@ def audit_events(
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     officer_id: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     event_type: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
-    recorded_from: datetime | None = None,
-    recorded_to: datetime | None = None,
+    recorded_from: IsoDateTime | None = None,
+    recorded_to: IsoDateTime | None = None,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv", "jsonl"] = "json",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from domain.values import (
     CaseOutcome,
@@ -32,6 +33,37 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern
 MAX_QUANTITY = Decimal(10**9)
 MAX_VALUE = Decimal(10**12)
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Dates only as ISO 8601 text (a number such as 0 is not 1970-01-01)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("a date is written as ISO 8601 text, like 2026-03-02")
+
+
+def _iso_datetime(value: object) -> object:
+    """Times only as ISO 8601 text with an offset (a number is not a Unix time here)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        return value
+    raise ValueError(
+        "a time is written as ISO 8601 text with its offset, like 2026-03-02T10:00:00+08:00"
+    )
+
+
+#: A calendar date, accepted only as ISO 8601 text.
+IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(examples=["2026-03-02"])]
+#: A moment, accepted only as ISO 8601 text carrying its offset.
+IsoDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_datetime), Field(examples=["2026-03-02T10:00:00+08:00"])
+]
+
 
 def example(**values: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [values]})
@@ -55,7 +87,7 @@ class LeadCreate(BaseModel):
     informant: ShortText | None = Field(
         default=None, description="Identity of the informant; sealed, never shown in views."
     )
-    received_at: AwareDatetime | None = Field(default=None, description="Business time.")
+    received_at: IsoDateTime | None = Field(default=None, description="Business time.")
 
 
 class ReferralCreate(BaseModel):
@@ -101,7 +133,7 @@ class LeadConversion(BaseModel):
     case_type: CaseType
     title: Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=NO_NUL)]
     summary: Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)] = ""
-    opened_at: AwareDatetime | None = None
+    opened_at: IsoDateTime | None = None
 
 
 class InformantDisclosure(BaseModel):
@@ -121,7 +153,7 @@ class CaseCreate(BaseModel):
     title: Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=NO_NUL)]
     summary: Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)] = ""
     lead_ids: list[UUID] = Field(default_factory=list, max_length=100)
-    opened_at: AwareDatetime | None = Field(default=None, description="Business time.")
+    opened_at: IsoDateTime | None = Field(default=None, description="Business time.")
 
 
 class SeizureCreate(BaseModel):
@@ -148,7 +180,7 @@ class SeizureCreate(BaseModel):
     price_basis: PriceBasis
     disposition: Disposition = Disposition.UNSOLD
     place: ShortText = ""
-    seized_at: AwareDatetime
+    seized_at: IsoDateTime
 
 
 class CoHandlerInvitation(BaseModel):
@@ -165,9 +197,7 @@ class AssistanceCreate(BaseModel):
     )
     to_county: County
     request: Text
-    due: AwareDatetime | None = Field(
-        default=None, description="Defaults to the agreement's 7 days."
-    )
+    due: IsoDateTime | None = Field(default=None, description="Defaults to the agreement's 7 days.")
 
 
 class AssistanceAnswer(BaseModel):
@@ -190,7 +220,7 @@ class PoliceReferralCreate(BaseModel):
         reason="business volume over the 情节严重 threshold",
     )
     police_unit: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
-    referred_on: AwareDatetime
+    referred_on: IsoDateTime
     reason: Reason
 
 
@@ -198,7 +228,7 @@ class PoliceAcceptanceCreate(BaseModel):
     model_config = example(
         accepted_on="2026-03-08T10:00:00+08:00", police_case_number="阳公立字[2026]0137号"
     )
-    accepted_on: AwareDatetime
+    accepted_on: IsoDateTime
     police_case_number: ShortText = ""
 
 
@@ -222,12 +252,12 @@ class JurisdictionCreate(BaseModel):
     name_zh: ShortText = ""
     city: ShortText = ""
     province: ShortText = ""
-    valid_from: date
+    valid_from: IsoDate
 
 
 class JurisdictionEnd(BaseModel):
     model_config = example(valid_to="2027-12-31", reason="left the cooperation agreement")
-    valid_to: date
+    valid_to: IsoDate
     reason: Reason
 
 
@@ -243,7 +273,7 @@ class LiaisonCreate(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
     phone: ShortText = ""
     email: ShortText = ""
-    since: date
+    since: IsoDate
 
 
 class WriteResult(BaseModel):
