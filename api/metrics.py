@@ -52,7 +52,7 @@ class ServiceCollector(Collector):
             "jointcase_projection_position", "Log position a view has applied.", labels=["view"]
         )
         try:
-            last = services.app.recorder.max_notification_id() or 0
+            last = services.app.log_position()
             head.add_metric([], last)
             for view in services.views.all():
                 at = view.position()
@@ -83,4 +83,7 @@ def install_collector(services: Any) -> None:
 
 
 def uninstall_collector(services: Any) -> None:
-    """Nothing to undo: the collector stays registered and reports the latest app."""
+    """The collector stays registered but lets go of these services (a closed app must not be
+    kept alive, nor scraped, after its lifespan)."""
+    if COLLECTOR.services is services:
+        COLLECTOR.services = None

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
+from eventsourcing.postgres import PostgresDatastore
 
 from domain.values import Actor, Context, Role
 from jointcase.settings import Settings
@@ -68,3 +70,20 @@ def ctx(clock: Clock):
         )
 
     return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests close what they open: once every fixture is torn down, no connection pool of the
+    library may still be alive (it would be closed during interpreter shutdown, printing
+    "Exception ignored in PostgresDatastore.__del__" and leaving connections to the end)."""
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, PostgresDatastore)]
+    if alive:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"{len(alive)} database pool(s) still open after the tests: a fixture or test "
+                "does not close the application, views or services it built",
+                red=True,
+            )
