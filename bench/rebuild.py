@@ -36,10 +36,11 @@ import psycopg
 
 from bench.app_vs_raw import machine
 from bench.common import RESULTS, bench_database, median, percentile, save
-from domain.case import Case, merge, unmerge
+from domain.case import Case
 from domain.errors import DomainError
 from domain.jurisdiction import CaseNumberSequence
 from domain.lead import Lead
+from domain.merging import merge, unmerge
 from domain.policy import PoliceThresholds, police_advice
 from domain.values import Actor, Context, Role
 from jointcase.settings import Settings

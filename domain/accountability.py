@@ -14,8 +14,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import InvalidInput, RuleViolation
 from domain.events import JointCreated, JointEvent, stamp
 from domain.jurisdiction import NAMESPACE
-from domain.lead import _required
-from domain.values import Context
+from domain.values import Context, required_text
 
 FINDING_KINDS = (
     "referral_not_acknowledged",
@@ -119,7 +118,7 @@ class Finding(Aggregate):
         self.trigger_event(
             self.DecisionRecorded,
             decision=decision,
-            reason=_required(reason, "the reason for the decision"),
+            reason=required_text(reason, "the reason for the decision"),
             **stamp(ctx),
         )
 

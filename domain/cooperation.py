@@ -13,8 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidInput, NotLeadCounty, RuleViolation
 from domain.events import JointCreated, JointEvent, stamp
-from domain.lead import _required
-from domain.values import Context, to_money
+from domain.values import Context, required_text, to_money
 
 
 class OperationConcluded(RuleViolation):
@@ -107,7 +106,7 @@ class JointOperation(Aggregate):
         return cls._create(
             cls.Planned,
             id=operation_id,
-            name=_required(name, "an operation's name"),
+            name=required_text(name, "an operation's name"),
             county=ctx.actor.county,
             participants=members,
             starts_on=starts_on,
@@ -142,7 +141,9 @@ class JointOperation(Aggregate):
             raise OperationConcluded(f"operation {self.name} is already concluded")
         if ctx.actor.county != self.county:
             raise NotLeadCounty(f"only the planning county ({self.county}) concludes the operation")
-        self.trigger_event(self.Concluded, summary=_required(summary, "a summary"), **stamp(ctx))
+        self.trigger_event(
+            self.Concluded, summary=required_text(summary, "a summary"), **stamp(ctx)
+        )
 
     def public_state(self) -> dict[str, Any]:
         return {
@@ -207,7 +208,7 @@ class JointMeeting(Aggregate):
             held_on=held_on,
             host=ctx.actor.county,
             attendees=members,
-            minutes=_required(minutes, "the minutes"),
+            minutes=required_text(minutes, "the minutes"),
             decisions=[d.strip() for d in decisions if d.strip()],
             **stamp(ctx),
         )
@@ -262,7 +263,7 @@ class PriceInspection(Aggregate):
             inspected_county=inspected_county,
             area=area.strip(),
             group_name=group_name.strip(),
-            brand=_required(brand, "the brand"),
+            brand=required_text(brand, "the brand"),
             agreed_price=to_money(agreed_price, allow_zero=False),
             observed_price=to_money(observed_price, allow_zero=False),
             inspected_at=inspected_at,

@@ -12,8 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidInput, JurisdictionEnded
 from domain.events import JointCreated, JointEvent, stamp
-from domain.lead import _required
-from domain.values import Context
+from domain.values import Context, required_text
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://jointcase.invalid/")
 
@@ -114,7 +113,7 @@ class Jurisdiction(Aggregate):
             cls.Registered,
             id=cls.id_for(code),
             code=code,
-            name=_required(unit.name, "a unit's name"),
+            name=required_text(unit.name, "a unit's name"),
             name_zh=unit.name_zh.strip(),
             city=unit.city.strip(),
             province=unit.province.strip(),
@@ -134,7 +133,7 @@ class Jurisdiction(Aggregate):
             )
         self.trigger_event(
             self.LiaisonDesignated,
-            name=_required(name, "the liaison's name"),
+            name=required_text(name, "the liaison's name"),
             phone=phone.strip(),
             email=email.strip(),
             since=since,
@@ -151,7 +150,7 @@ class Jurisdiction(Aggregate):
         self.trigger_event(
             self.ValidityEnded,
             valid_to=valid_to,
-            reason=_required(reason, "a reason"),
+            reason=required_text(reason, "a reason"),
             **stamp(ctx),
         )
 

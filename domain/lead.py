@@ -1,9 +1,12 @@
-"""The Lead aggregate (线索): unverified information owned by one county, referred, shared,
-corroborated, and finally converted to a case or closed."""
+"""The Lead aggregate (线索): unverified information owned by one county, shared, given feedback
+on, corroborated, and finally converted to a case or closed. Its referrals to other counties are a
+part of their own (domain/referrals.py); the state and the shared checks are in
+domain/lead_state.py. The referral events are redefined on ``Lead`` by the library
+(``Lead.Referred``...), so stored topics stay ``domain.lead:Lead.<Event>``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,50 +17,21 @@ from domain.errors import (
     AlreadyShared,
     CorroborationByOwner,
     InvalidInput,
-    LeadAlreadyConverted,
-    LeadClosed,
     LeadMergeInvalid,
     NoAcceptedReferral,
-    NoPendingReferral,
-    NotReceivingCounty,
     NotResponsibleCounty,
-    ReferralAlreadyOpen,
-    ReferralToOwnCounty,
-    ResponsibilityAlreadyTaken,
     ShareWithOwnCounty,
 )
 from domain.events import JointCreated, JointEvent, stamp
+from domain.referrals import Referrals
 from domain.values import (
-    Actor,
     Context,
     CorroborationResult,
     LeadClosure,
     LeadSource,
     LeadStatus,
-    ReferralStatus,
+    required_text,
 )
-
-
-def _required(text: str, what: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidInput(f"{what} must not be empty")
-    return text
-
-
-@dataclass
-class Referral:
-    from_county: str
-    to_county: str
-    reason: str
-    referred_by: str
-    referred_at: datetime
-    acknowledge_by: datetime
-    feedback_by: datetime
-    status: ReferralStatus = ReferralStatus.PENDING
-    answered_at: datetime | None = None
-    answer_reason: str | None = None
-    first_feedback_at: datetime | None = None
 
 
 @dataclass
@@ -78,7 +52,7 @@ class Corroboration:
     note: str
 
 
-class Lead(Aggregate):
+class Lead(Referrals, Aggregate):
     """A lead. State is only assigned by the events' ``apply``; the public methods check the rules."""
 
     # --- events ----------------------------------------------------------------------------------
@@ -119,57 +93,6 @@ class Lead(Aggregate):
             lead.feedback = []
             lead.corroborations = []
             lead.absorbed_leads = []
-
-    class Referred(Event):
-        to_county: str
-        reason: str
-        acknowledge_by: datetime
-        feedback_by: datetime
-
-        def apply(self, lead: Lead) -> None:
-            lead.referrals.append(
-                Referral(
-                    from_county=self.actor.county,
-                    to_county=self.to_county,
-                    reason=self.reason,
-                    referred_by=self.actor.officer_id,
-                    referred_at=self.timestamp,
-                    acknowledge_by=self.acknowledge_by,
-                    feedback_by=self.feedback_by,
-                )
-            )
-
-    class ReferralWithdrawn(Event):
-        to_county: str
-        reason: str
-
-        def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.to_county)
-            assert referral is not None
-            referral.status = ReferralStatus.WITHDRAWN
-            referral.answered_at = self.timestamp
-            referral.answer_reason = self.reason
-
-    class ReferralAccepted(Event):
-        from_county: str
-
-        def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.actor.county)
-            assert referral is not None
-            referral.status = ReferralStatus.ACCEPTED
-            referral.answered_at = self.timestamp
-            lead.responsible_county = self.actor.county
-
-    class ReferralDeclined(Event):
-        from_county: str
-        reason: str
-
-        def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.actor.county)
-            assert referral is not None
-            referral.status = ReferralStatus.DECLINED
-            referral.answered_at = self.timestamp
-            referral.answer_reason = self.reason
 
     class Shared(Event):
         counties: list[str]
@@ -238,30 +161,6 @@ class Lead(Aggregate):
         def apply(self, lead: Lead) -> None:
             lead.absorbed_leads.append(self.lead_id)
 
-    # --- state (declared for readers and type checkers; assigned by Registered.apply) --------------
-    owner_county: str = field(init=False)
-    responsible_county: str = field(init=False)
-    summary: str = field(init=False)
-    source: LeadSource = field(init=False)
-    place_county: str = field(init=False)
-    place_detail: str = field(init=False)
-    suspected_parties: list[str] = field(init=False)
-    informant_ciphertext: str | None = field(init=False)
-    informant_ref: str | None = field(init=False)
-    received_at: datetime | None = field(init=False)
-    registered_by: Actor = field(init=False)
-    status: LeadStatus = field(init=False)
-    closure: LeadClosure | None = field(init=False)
-    closure_reason: str | None = field(init=False)
-    merged_into_lead: UUID | None = field(init=False)
-    case_id: UUID | None = field(init=False)
-    case_number: str | None = field(init=False)
-    referrals: list[Referral] = field(init=False)
-    shared_with: dict[str, datetime] = field(init=False)
-    feedback: list[Feedback] = field(init=False)
-    corroborations: list[Corroboration] = field(init=False)
-    absorbed_leads: list[UUID] = field(init=False)
-
     # --- commands --------------------------------------------------------------------------------
     @classmethod
     def register(
@@ -287,7 +186,7 @@ class Lead(Aggregate):
             cls.Registered,
             id=lead_id,
             county=ctx.actor.county,
-            summary=_required(summary, "a lead's summary"),
+            summary=required_text(summary, "a lead's summary"),
             source=str(source),
             place_county=place_county,
             place_detail=place_detail.strip(),
@@ -295,65 +194,6 @@ class Lead(Aggregate):
             informant_ciphertext=informant_ciphertext,
             informant_ref=informant_ref,
             received_at=received_at,
-            **stamp(ctx),
-        )
-
-    def refer(
-        self,
-        to_county: str,
-        reason: str,
-        ctx: Context,
-        acknowledge_by: datetime,
-        feedback_by: datetime,
-    ) -> None:
-        self._check_open_for_handling()
-        self._check_responsible(ctx, "refer it")
-        if to_county == ctx.actor.county:
-            raise ReferralToOwnCounty(f"a lead cannot be referred to its own county ({to_county})")
-        if self.open_referral_to(to_county) is not None:
-            raise ReferralAlreadyOpen(
-                f"a referral of this lead to {to_county} is still open; it cannot be referred there twice"
-            )
-        self.trigger_event(
-            self.Referred,
-            to_county=to_county,
-            reason=_required(reason, "the reason for a referral"),
-            acknowledge_by=acknowledge_by,
-            feedback_by=feedback_by,
-            **stamp(ctx),
-        )
-
-    def withdraw_referral(self, to_county: str, reason: str, ctx: Context) -> None:
-        self._check_not_closed()
-        referral = self.open_referral_to(to_county)
-        if referral is None or referral.status != ReferralStatus.PENDING:
-            raise NoPendingReferral(f"there is no pending referral of this lead to {to_county}")
-        if referral.from_county != ctx.actor.county:
-            raise NotResponsibleCounty("only the referring county may withdraw a referral")
-        self.trigger_event(
-            self.ReferralWithdrawn,
-            to_county=to_county,
-            reason=_required(reason, "the reason for withdrawing"),
-            **stamp(ctx),
-        )
-
-    def accept_referral(self, ctx: Context) -> None:
-        self._check_open_for_handling()
-        referral = self._pending_referral_for(ctx)
-        if referral.from_county != self.responsible_county:
-            raise ResponsibilityAlreadyTaken(
-                f"responsibility for this lead has passed to {self.responsible_county} since it was "
-                f"referred; the referral from {referral.from_county} can only be declined"
-            )
-        self.trigger_event(self.ReferralAccepted, from_county=referral.from_county, **stamp(ctx))
-
-    def decline_referral(self, reason: str, ctx: Context) -> None:
-        self._check_not_closed()
-        referral = self._pending_referral_for(ctx)
-        self.trigger_event(
-            self.ReferralDeclined,
-            from_county=referral.from_county,
-            reason=_required(reason, "the reason for declining"),
             **stamp(ctx),
         )
 
@@ -381,7 +221,10 @@ class Lead(Aggregate):
                 "only the county that accepted this lead and is responsible for it gives feedback"
             )
         self.trigger_event(
-            self.FeedbackGiven, content=_required(content, "feedback"), final=final, **stamp(ctx)
+            self.FeedbackGiven,
+            content=required_text(content, "feedback"),
+            final=final,
+            **stamp(ctx),
         )
 
     def corroborate(self, result: CorroborationResult | str, note: str, ctx: Context) -> None:
@@ -425,7 +268,7 @@ class Lead(Aggregate):
         self.trigger_event(
             self.Closed,
             closure=str(closure),
-            reason=_required(reason, "the reason for closing"),
+            reason=required_text(reason, "the reason for closing"),
             merged_into_lead=merged_into_lead.id if merged_into_lead else None,
             **stamp(ctx),
         )
@@ -433,24 +276,6 @@ class Lead(Aggregate):
             merged_into_lead.trigger_event(self.LeadAbsorbed, lead_id=self.id, **stamp(ctx))
 
     # --- queries ---------------------------------------------------------------------------------
-    def open_referral_to(self, county: str) -> Referral | None:
-        """The referral to this county still in force: pending, or accepted while that county
-        is still responsible for the lead (a county that passed the lead on can get it again)."""
-        for referral in reversed(self.referrals):
-            if referral.to_county != county:
-                continue
-            if referral.status == ReferralStatus.PENDING:
-                return referral
-            if referral.status == ReferralStatus.ACCEPTED and county == self.responsible_county:
-                return referral
-        return None
-
-    def accepted_referral_of(self, county: str) -> Referral | None:
-        for referral in reversed(self.referrals):
-            if referral.to_county == county and referral.status == ReferralStatus.ACCEPTED:
-                return referral
-        return None
-
     def counties_involved(self) -> set[str]:
         """Every county that may see this lead: owner, responsible, referred or shared."""
         counties = {self.owner_county, self.responsible_county, *self.shared_with}
@@ -491,30 +316,3 @@ class Lead(Aggregate):
             "feedback": [vars(f).copy() for f in self.feedback],
             "corroborations": [vars(c).copy() for c in self.corroborations],
         }
-
-    # --- rule helpers ----------------------------------------------------------------------------
-    def _check_not_closed(self) -> None:
-        if self.status == LeadStatus.CLOSED:
-            raise LeadClosed(f"the lead is closed ({self.closure}); it accepts nothing but reading")
-
-    def _check_open_for_handling(self) -> None:
-        self._check_not_closed()
-        if self.status == LeadStatus.CONVERTED:
-            raise LeadAlreadyConverted(f"the lead was already converted to case {self.case_number}")
-
-    def _check_responsible(self, ctx: Context, action: str) -> None:
-        if ctx.actor.county != self.responsible_county:
-            raise NotResponsibleCounty(
-                f"only the responsible county ({self.responsible_county}) may {action}"
-            )
-
-    def _pending_referral_for(self, ctx: Context) -> Referral:
-        county = ctx.actor.county
-        if not any(r.to_county == county for r in self.referrals):
-            raise NotReceivingCounty(
-                f"{county} did not receive a referral of this lead; only the receiving county answers it"
-            )
-        referral = self.open_referral_to(county)
-        if referral is None or referral.status != ReferralStatus.PENDING:
-            raise NoPendingReferral(f"there is no pending referral of this lead to {county}")
-        return referral

@@ -173,6 +173,14 @@ def describe_sticks(sticks: int) -> dict[str, Any]:
 CENT = Decimal("0.01")
 
 
+def required_text(text: str, what: str) -> str:
+    """The text without surrounding blanks; refused when nothing is left."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"{what} must not be empty")
+    return text
+
+
 def to_money(amount: Decimal | int | str, *, allow_zero: bool = True) -> Decimal:
     """Money in yuan, as Decimal rounded to the fen; never a float, never negative."""
     if isinstance(amount, float):

@@ -12,7 +12,7 @@ from uuid import UUID
 import orjson
 import psycopg
 
-from domain.rewards import Contribution
+from domain.reward_proposal import Contribution
 from projections.base import Batch, BatchProjection, View, clean
 
 

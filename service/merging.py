@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.case import Case, decline_merge, merge, unmerge
+from domain.case import Case
 from domain.errors import PermissionDenied
+from domain.merging import decline_merge, merge, unmerge
 from domain.values import Context
 from service.cases import CaseUseCases
 from service.store import Decided, Written, decided

@@ -11,7 +11,9 @@ from uuid import UUID
 from domain.access import require_committee
 from domain.case import Case
 from domain.errors import CaseIsMerged
-from domain.rewards import Proposal, ProposalLine, Reward, RewardAlreadyClaimed, RewardPolicy
+from domain.reward_policy import RewardPolicy
+from domain.reward_proposal import Proposal, ProposalLine
+from domain.rewards import Reward, RewardAlreadyClaimed
 from domain.values import Actor, Context
 from service.store import Decided, Store, Written, decided
 

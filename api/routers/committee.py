@@ -35,7 +35,8 @@ from api.schemas import (
 from api.waiting import WaitFor, await_views
 from domain.accountability import DECISIONS
 from domain.case import Case
-from domain.rewards import PolicyError, ProposalLine, RewardPolicy, compute_proposal
+from domain.reward_policy import PolicyError, RewardPolicy
+from domain.reward_proposal import ProposalLine, compute_proposal
 from domain.values import Role
 from projections.accountability import scan
 from projections.bulletins import Quarter, bulletin_data, bulletin_html, bulletin_json, digest

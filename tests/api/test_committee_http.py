@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import build_services, close_services, create_app
-from domain.rewards import PolicyError, RewardPolicy
+from domain.reward_policy import PolicyError, RewardPolicy
 from jointcase.storage import init_database
 from tests.api.test_routes import (
     HUAIAN,

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from domain.case import Case, merge
+from domain.case import Case
 from domain.lead import Lead
+from domain.merging import merge
 from domain.values import CaseOutcome, CaseType, LeadClosure, LeadSource
 from tests.domain.gwt import T0, XINGHE, at, ctx
 

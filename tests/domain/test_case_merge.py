@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case import Case, decline_merge, merge, unmerge
+from domain.case import Case
 from domain.errors import (
     CaseClosed,
     CaseIsMerged,
@@ -17,6 +17,7 @@ from domain.errors import (
     NotLeadCounty,
     NotMerged,
 )
+from domain.merging import decline_merge, merge, unmerge
 from domain.values import CaseOutcome, CaseStatus
 from tests.domain.builders import (
     CASE,

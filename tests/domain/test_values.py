@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import InvalidInput, NonPositiveQuantity
-from domain.lead import Referral
+from domain.referrals import Referral
 from domain.values import (
     Actor,
     ActorAsDict,

@@ -1,0 +1,104 @@
+"""Assistance (协查) between counties on a case: a participant asks another county, with a
+deadline; only the county asked answers, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain.case_state import CaseState
+from domain.errors import (
+    AssistanceAlreadyAnswered,
+    AssistanceNotFound,
+    AssistanceToOwnCounty,
+    InvalidInput,
+    NotAssistanceRecipient,
+)
+from domain.events import JointEvent, stamp
+from domain.values import Context, required_text
+
+if TYPE_CHECKING:
+    from domain.case import Case
+
+
+@dataclass
+class AssistanceRequest:
+    request_id: UUID
+    from_county: str
+    to_county: str
+    request: str
+    due: datetime
+    requested_at: datetime
+    requested_by: str
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+
+
+class Assistance(CaseState):
+    """The assistance part of ``Case``."""
+
+    class AssistanceRequested(JointEvent):
+        request_id: UUID
+        to_county: str
+        request: str
+        due: datetime
+
+        def apply(self, case: Case) -> None:
+            case.assistance[str(self.request_id)] = AssistanceRequest(
+                request_id=self.request_id,
+                from_county=self.actor.county,
+                to_county=self.to_county,
+                request=self.request,
+                due=self.due,
+                requested_at=self.timestamp,
+                requested_by=self.actor.officer_id,
+            )
+
+    class AssistanceAnswered(JointEvent):
+        request_id: UUID
+        answer: str
+
+        def apply(self, case: Case) -> None:
+            request = case.assistance[str(self.request_id)]
+            request.answer = self.answer
+            request.answered_at = self.timestamp
+            request.answered_by = self.actor.officer_id
+
+    def request_assistance(
+        self, request_id: UUID, to_county: str, request: str, due: datetime, ctx: Context
+    ) -> None:
+        self._check_active()
+        self._check_participant(ctx)
+        if to_county == ctx.actor.county:
+            raise AssistanceToOwnCounty("a county cannot ask itself for assistance")
+        if str(request_id) in self.assistance:
+            raise InvalidInput(f"assistance request {request_id} already exists")
+        self.trigger_event(
+            self.AssistanceRequested,
+            request_id=request_id,
+            to_county=to_county,
+            request=required_text(request, "an assistance request"),
+            due=due,
+            **stamp(ctx),
+        )
+
+    def answer_assistance(self, request_id: UUID, answer: str, ctx: Context) -> None:
+        self._check_active()
+        request = self.assistance.get(str(request_id))
+        if request is None:
+            raise AssistanceNotFound(f"this case has no assistance request {request_id}")
+        if request.to_county != ctx.actor.county:
+            raise NotAssistanceRecipient(
+                f"only the requested county ({request.to_county}) answers this assistance request"
+            )
+        if request.answered_at is not None:
+            raise AssistanceAlreadyAnswered("this assistance request was already answered")
+        self.trigger_event(
+            self.AssistanceAnswered,
+            request_id=request_id,
+            answer=required_text(answer, "an answer"),
+            **stamp(ctx),
+        )

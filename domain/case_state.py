@@ -1,0 +1,92 @@
+"""What every part of a case reads: the state of a case and the checks its commands share.
+
+``Case`` (domain/case.py) is one aggregate composed of parts, one per idea: seizures, co-handling,
+assistance, merging, police referral. Each part inherits this class, so its commands see the
+whole state; only the events' ``apply`` assign it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import (
+    CaseClosed,
+    CaseIsMerged,
+    CoHandlerNotAccepted,
+    NotCaseParticipant,
+    NotLeadCounty,
+)
+from domain.values import Actor, CaseOutcome, CaseStatus, CaseType, CoHandlerStatus, Context
+
+if TYPE_CHECKING:
+    from domain.assistance import AssistanceRequest
+    from domain.cohandling import CoHandler
+    from domain.merging import MergeRecord
+    from domain.police import PoliceReferral
+    from domain.seizures import Seizure
+
+    _Aggregate = Aggregate  # the parts are mixed into an Aggregate: let them see its methods
+else:
+    _Aggregate = object
+
+
+@dataclass(eq=False, repr=False)
+class CaseState(_Aggregate):
+    """The state of a case, assigned by ``Case.Opened`` and changed by the parts' events."""
+
+    county: str = field(init=False)
+    number: str = field(init=False)
+    year: int = field(init=False)
+    case_type: CaseType = field(init=False)
+    title: str = field(init=False)
+    summary: str = field(init=False)
+    lead_ids: list[UUID] = field(init=False)
+    lead_counties: list[str] = field(init=False)  # owners of those leads: they follow the case
+    opened_at: datetime | None = field(init=False)
+    opened_by: Actor = field(init=False)
+    status: CaseStatus = field(init=False)
+    outcome: CaseOutcome | None = field(init=False)
+    close_reason: str | None = field(init=False)
+    co_handlers: dict[str, CoHandler] = field(init=False)
+    seizures: list[Seizure] = field(init=False)
+    assistance: dict[str, AssistanceRequest] = field(init=False)
+    merged_into: UUID | None = field(init=False)
+    merged_into_number: str | None = field(init=False)
+    absorbed: dict[str, str] = field(init=False)
+    merge_history: list[MergeRecord] = field(init=False)
+    merge_consents: dict[str, list[str]] = field(init=False)
+    merge_parties: dict[str, str] = field(init=False)  # pending survivor id -> its county
+    police: PoliceReferral | None = field(init=False)
+
+    # --- checks shared by the parts --------------------------------------------------------------
+    def _check_not_merged(self) -> None:
+        if self.merged_into is not None:
+            raise CaseIsMerged(
+                f"case {self.number} was merged into case {self.merged_into_number}; it is read-only"
+            )
+
+    def _check_active(self) -> None:
+        self._check_not_merged()
+        if self.status == CaseStatus.CLOSED:
+            raise CaseClosed(f"case {self.number} is closed; reopen it first")
+
+    def _check_lead_county(self, ctx: Context, action: str) -> None:
+        if ctx.actor.county != self.county:
+            raise NotLeadCounty(f"only the lead county ({self.county}) may {action}")
+
+    def _check_participant(self, ctx: Context) -> None:
+        county = ctx.actor.county
+        if county == self.county:
+            return
+        handler = self.co_handlers.get(county)
+        if handler is not None and handler.status == CoHandlerStatus.JOINED:
+            return
+        if handler is not None and handler.status == CoHandlerStatus.INVITED:
+            raise CoHandlerNotAccepted(
+                f"{county} is invited as a co-handler but has not accepted; it cannot act on the case yet"
+            )
+        raise NotCaseParticipant(f"{county} neither leads nor co-handles this case")
