@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.case import Case
 from domain.lead import Lead
 from domain.merging import merge
-from domain.values import CaseOutcome, CaseType, LeadClosure, LeadSource
+from domain.values import CaseOutcome, CaseType, LeadClosure, LeadSource, PriceBasis
 from tests.domain.gwt import T0, XINGHE, at, ctx
 
 LEAD = UUID("00000000-0000-4000-8000-00000000000a")
@@ -19,6 +19,8 @@ OTHER_CASE = UUID("00000000-0000-4000-8000-0000000000c2")
 THIRD_CASE = UUID("00000000-0000-4000-8000-0000000000c3")
 SEIZURE = UUID("00000000-0000-4000-8000-0000000000e1")
 REQUEST = UUID("00000000-0000-4000-8000-0000000000f1")
+SECOND_SEIZURE = UUID("00000000-0000-4000-8000-0000000000e2")
+SECOND_REQUEST = UUID("00000000-0000-4000-8000-0000000000f2")
 
 
 # --- leads -------------------------------------------------------------------------------------
@@ -133,3 +135,36 @@ def merged(absorbed: Case, survivor: Case, when: datetime | None = None) -> tupl
         merge(absorbed, survivor, "same supplier", ctx(county, when), survivor_chain=[])
     assert absorbed.merged_into == survivor.id
     return absorbed, survivor
+
+
+# --- commands, for "when" ------------------------------------------------------------------------
+def seize(county: str = XINGHE, **overrides):
+    details = {
+        "seizure_id": SECOND_SEIZURE,
+        "brand": "中华(硬)",
+        "sticks": 200_000,
+        "value": Decimal("180000"),
+        "price_basis": PriceBasis.PROVINCIAL,
+        "seized_at": at(days=1),
+        "place": " G6 service area ",
+        "specification": " 84mm ",
+    }
+    details.update(overrides)
+    return lambda case: case.record_seizure(ctx=ctx(county, at(days=1, hours=1)), **details)
+
+
+def refer_to_police(county: str = XINGHE, unit: str = "兴和县公安局 经侦大队", reason: str = "4箱"):
+    return lambda case: case.refer_to_police(
+        unit, at(days=3), reason, ["quantity ≥ 200000支 (情节严重)"], ctx(county, at(days=3))
+    )
+
+
+def refer(to_county: str, county: str = XINGHE, when=None):
+    when = when or at(hours=3)
+    return lambda lead: lead.refer(
+        to_county,
+        "the buyer lives there",
+        ctx(county, when),
+        acknowledge_by=when + timedelta(days=3),
+        feedback_by=when + timedelta(days=15),
+    )
