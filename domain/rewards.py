@@ -1,32 +1,26 @@
-"""Rewards (奖励兑现): the policy of a cooperation agreement, the computation of a proposal from
-a case's contributions, and the Reward aggregate whose every step is an event. One reward per
-case (一案一奖): the reward's id derives from the case's id."""
+"""Rewards (奖励兑现): the Reward aggregate whose every step is an event: the claim, the
+proposal computed from the policy and the ledger, the committee's decision and the payment. One
+reward per case (一案一奖): the reward's id derives from the case's id. The policy lives in
+``domain.reward_policy``, the ledger's rules (entitlement, the proposal) in
+``domain.contributions``."""
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import tomllib
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.errors import InvalidInput, PermissionDenied, RuleViolation
+from domain.contributions import Proposal, ProposalLine
+from domain.errors import InvalidInput, RuleViolation
 from domain.events import JointCreated, JointEvent, stamp
 from domain.jurisdiction import NAMESPACE
 from domain.lead import _required
-from domain.values import CENT, Context, to_money
-
-
-class PolicyError(ValueError):
-    """A reward policy file that cannot be used; the message says where and why."""
+from domain.reward_policy import RewardPolicy
+from domain.values import Context, to_money
 
 
 class SeparationOfDuties(RuleViolation):
@@ -43,199 +37,6 @@ class ClaimantNotEntitled(RuleViolation):
 
 class RewardAlreadyClaimed(RuleViolation):
     rule = "reward-already-claimed"
-
-
-# --- policy ------------------------------------------------------------------------------------
-class Shares(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lead_provider: Decimal = Field(ge=0, le=1)
-    handling: Decimal = Field(ge=0, le=1)
-    co_handlers: Decimal = Field(ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> Shares:
-        if self.lead_provider + self.handling + self.co_handlers != 1:
-            raise ValueError("shares must add up to 1")
-        return self
-
-
-class Caps(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    individual: Decimal = Field(gt=0, description="Most an officer receives for one case.")
-    case: Decimal = Field(gt=0, description="Most one case's reward can be.")
-
-
-class Tier(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    min_value: Decimal = Field(ge=0)
-    max_value: Decimal | None = None
-    rate: Decimal = Field(ge=0, le=1)
-    minimum: Decimal = Field(default=Decimal(0), ge=0)
-
-
-class RewardPolicy(BaseModel):
-    """A cooperation agreement's reward rules, loaded from a TOML file."""
-
-    model_config = ConfigDict(extra="forbid")
-    agreement: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    shares: Shares
-    caps: Caps
-    tiers: list[Tier] = Field(min_length=1)
-    digest: str = ""
-
-    @model_validator(mode="after")
-    def _tiers_cover_values(self) -> RewardPolicy:
-        tiers = sorted(self.tiers, key=lambda t: t.min_value)
-        if tiers[0].min_value != 0:
-            raise ValueError("the first tier must start at a case value of 0")
-        for before, after in itertools.pairwise(tiers):
-            if before.max_value is None or before.max_value != after.min_value:
-                raise ValueError(
-                    f"tiers must follow each other without gaps: one ends at {before.max_value}, "
-                    f"the next starts at {after.min_value}"
-                )
-        if tiers[-1].max_value is not None:
-            raise ValueError("the last tier must have no max_value")
-        self.tiers = tiers
-        return self
-
-    @classmethod
-    def load(cls, path: Path) -> RewardPolicy:
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise PolicyError(f"{path}: cannot read the reward policy ({e.strerror})") from None
-        try:
-            data = tomllib.loads(raw.decode())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise PolicyError(f"{path}: not valid TOML: {e}") from None
-        try:
-            policy = cls.model_validate({**data, "digest": hashlib.sha256(raw).hexdigest()})
-        except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'policy'}: {err['msg']}"
-                for err in e.errors()
-            )
-            raise PolicyError(f"{path}: {problems}") from None
-        return policy
-
-    def tier_for(self, value: Decimal) -> Tier:
-        for tier in self.tiers:
-            if tier.max_value is None or value < tier.max_value:
-                return tier
-        return self.tiers[-1]  # pragma: no cover - the last tier is open-ended
-
-    def total_for(self, value: Decimal) -> Decimal:
-        tier = self.tier_for(value)
-        amount = max(value * tier.rate, tier.minimum if value > 0 else Decimal(0))
-        return min(amount, self.caps.case).quantize(CENT, rounding=ROUND_DOWN)
-
-
-# --- contributions and proposals ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Contribution:
-    """One contribution derived from an event: who (county, officer) did what for which case."""
-
-    position: int
-    kind: str  # lead_registered, lead_referred, lead_corroborated, case_led, case_co_handled,
-    #            assistance_answered, seizure_made
-    county: str
-    officer_id: str
-    case_id: UUID | None
-    lead_id: UUID | None
-
-
-LEAD_PROVIDER_KINDS = frozenset({"lead_registered", "lead_referred", "lead_corroborated"})
-HANDLING_KINDS = frozenset({"case_led", "seizure_made", "assistance_answered"})
-
-
-@dataclass(frozen=True)
-class ProposalLine:
-    county: str
-    officer_id: str | None  # None: the unit's pool (what exceeds individual caps)
-    share: str  # lead_provider | handling | co_handler
-    amount: Decimal
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "county": self.county,
-            "officer_id": self.officer_id,
-            "share": self.share,
-            "amount": str(self.amount),
-        }
-
-
-@dataclass
-class Proposal:
-    case_value: Decimal
-    total: Decimal
-    lines: list[ProposalLine] = field(default_factory=list)
-
-
-def _split(amount: Decimal, parts: list[str]) -> dict[str, Decimal]:
-    """Splits an amount into equal parts to the fen; the remainder goes to the first parts."""
-    if not parts:
-        return {}
-    each = (amount / len(parts)).quantize(CENT, rounding=ROUND_DOWN)
-    result = dict.fromkeys(parts, each)
-    remainder = amount - each * len(parts)
-    for part in parts:
-        if remainder <= 0:
-            break
-        result[part] += CENT
-        remainder -= CENT
-    return result
-
-
-def compute_proposal(
-    policy: RewardPolicy,
-    case_value: Decimal,
-    handling_county: str,
-    co_handler_counties: list[str],
-    contributions: list[Contribution],
-) -> Proposal:
-    """The reward for a case: the tier's amount, split into the policy's shares between the
-    lead-providing units, the handling unit and the co-handlers, then between each unit's
-    contributing officers, each capped; what exceeds a cap stays with the unit."""
-    total = policy.total_for(case_value)
-    providers = sorted({c.county for c in contributions if c.kind in LEAD_PROVIDER_KINDS})
-    co_handlers = sorted(set(co_handler_counties) - {handling_county})
-    shares: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    provider_amount = (total * policy.shares.lead_provider).quantize(CENT, rounding=ROUND_HALF_UP)
-    co_amount = (total * policy.shares.co_handlers).quantize(CENT, rounding=ROUND_HALF_UP)
-    if not providers:
-        providers = [handling_county]
-    if not co_handlers:
-        co_amount = Decimal(0)
-    handling_amount = total - provider_amount - co_amount
-    for county, amount in _split(provider_amount, providers).items():
-        shares[(county, "lead_provider")] += amount
-    shares[(handling_county, "handling")] += handling_amount
-    for county, amount in _split(co_amount, co_handlers).items():
-        shares[(county, "co_handler")] += amount
-
-    lines: list[ProposalLine] = []
-    for (county, share), amount in sorted(shares.items()):
-        kinds = LEAD_PROVIDER_KINDS if share == "lead_provider" else None
-        officers = sorted(
-            {
-                c.officer_id
-                for c in contributions
-                if c.county == county and (kinds is None or c.kind in kinds)
-            }
-        )
-        pool = Decimal(0)
-        for officer, part in _split(amount, officers).items():
-            paid = min(part, policy.caps.individual)
-            pool += part - paid
-            if paid > 0:
-                lines.append(ProposalLine(county, officer, share, paid))
-        if not officers:
-            pool = amount
-        if pool > 0:
-            lines.append(ProposalLine(county, None, share, pool))
-    return Proposal(case_value=case_value, total=total, lines=lines)
 
 
 # --- the reward aggregate ------------------------------------------------------------------------
@@ -434,8 +235,3 @@ class Reward(Aggregate):
             "decided_by": self.decided_by,
             "payment": self.payment,
         }
-
-
-def require_committee(ctx: Context) -> None:
-    if ctx.actor.role not in ("committee",):
-        raise PermissionDenied("only members of the reward committee do this")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
+from domain.access import can_see_joint_work
 from domain.case import Case
 from domain.cooperation import JointMeeting, JointOperation, PriceInspection
+from domain.errors import NotFound
 from domain.values import Actor, Context
 from service.jurisdictions import JurisdictionUseCases
 from service.store import Decided, Written, decided
@@ -69,7 +72,31 @@ class OperationUseCases(JurisdictionUseCases):
         return self.write(ctx, decide, expected_version)
 
     def get_operation(self, operation_id: UUID, *, viewer: Actor | None = None) -> JointOperation:
-        return self._load(JointOperation, operation_id, viewer)
+        """The operation, for the committee, auditors and its participants (to anyone else it
+        does not exist, worded as for an unknown id)."""
+        try:
+            op = self._load(JointOperation, operation_id)
+        except NotFound:
+            raise NotFound(f"no joint operation {operation_id}") from None
+        if viewer is not None and not can_see_joint_work(viewer, op.participants):
+            raise NotFound(f"no joint operation {operation_id}")
+        return op
+
+    def operation_report(
+        self, operation_id: UUID, *, viewer: Actor
+    ) -> tuple[JointOperation, dict[str, Any]]:
+        """The operation with its results rolled up from the summaries of its attached cases."""
+        op = self.get_operation(operation_id, viewer=viewer)
+        rows = self.ports.cases.summaries(list(op.case_ids))
+        results = {
+            "cases": len(rows),
+            "seizures": sum(r["seizures"] for r in rows),
+            "sticks": sum(r["total_sticks"] for r in rows),
+            "value": sum((r["total_value"] for r in rows), Decimal(0)),
+            "referred_to_police": sum(1 for r in rows if r["police_referred"]),
+            "by_case": rows,
+        }
+        return op, results
 
     def record_meeting(
         self,
