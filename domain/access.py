@@ -48,6 +48,12 @@ def require_committee(actor: Actor) -> None:
         raise PermissionDenied("only members of the reward committee do this")
 
 
+def require_finding_recorder(actor: Actor) -> None:
+    """Findings are recorded by the committee's scan, or by the system itself."""
+    if actor.role not in (Role.COMMITTEE, Role.ADMIN):
+        raise PermissionDenied("findings are recorded by the committee (or the system)")
+
+
 def require_admin(actor: Actor) -> None:
     """Reference data (the participating units) is changed by administrators."""
     if actor.role != Role.ADMIN:

@@ -7,17 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.access import can_see_finding, require_committee
+from domain.access import can_see_finding, require_committee, require_finding_recorder
 from domain.accountability import Finding
-from domain.errors import NotFound, PermissionDenied
-from domain.values import Actor, Context, Role
+from domain.errors import NotFound
+from domain.values import Actor, Context
 from service.jurisdictions import JurisdictionUseCases
 from service.store import Decided, Written, decided
-
-
-def _require_scanner(actor: Actor) -> None:
-    if actor.role not in (Role.COMMITTEE, Role.ADMIN):
-        raise PermissionDenied("findings are recorded by the committee (or the system)")
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,7 @@ class FindingUseCases(JurisdictionUseCases):
 
     def record_findings(self, candidates: list[dict[str, Any]], ctx: Context) -> list[Written]:
         """Records each breach not recorded before (a breach has one finding, ever)."""
-        _require_scanner(ctx.actor)
+        require_finding_recorder(ctx.actor)
         recorded = []
         for candidate in candidates:
             finding_id = Finding.id_for(candidate["kind"], candidate["subject"])
@@ -68,7 +63,7 @@ class FindingUseCases(JurisdictionUseCases):
             return decided(Finding.record(ctx=ctx, **candidate))
 
         try:
-            return self.write(ctx, decide, check=_require_scanner)
+            return self.write(ctx, decide, check=require_finding_recorder)
         except _AlreadyRecorded:
             return None
 
