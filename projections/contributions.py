@@ -136,11 +136,16 @@ class ContributionsView(View):
 
     def county_ledger_for(
         self, viewer: Actor, county: str | None, after: int = 0, limit: int = 200
-    ) -> tuple[str, list[dict[str, Any]]]:
-        """A county's ledger as the viewer may read it (its own, unless committee or auditor):
-        (the county, its rows after a position)."""
+    ) -> dict[str, Any]:
+        """A page of a county's ledger as the viewer may read it (its own, unless committee or
+        auditor), after a position; ``next_after`` continues it."""
         county = ledger_county(viewer, county)
-        return county, self.county_ledger(county, after, limit)
+        rows = self.county_ledger(county, after, limit)
+        return {
+            "county": county,
+            "items": rows,
+            "next_after": rows[-1]["position"] if rows else after,
+        }
 
 
 def _contribution_row(e: Any, position: int, contribution: tuple[str, bool]) -> tuple[Any, ...]:

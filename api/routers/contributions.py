@@ -46,7 +46,4 @@ def county_contributions(
 ) -> object:
     """A county's contribution ledger (its own, unless committee or auditor)."""
     await_views(services, [services.views.contributions], wait_for)
-    county, rows = services.views.contributions.county_ledger_for(
-        officer.actor, county, after, limit
-    )
-    return {"county": county, "items": rows, "next_after": rows[-1]["position"] if rows else after}
+    return services.views.contributions.county_ledger_for(officer.actor, county, after, limit)
