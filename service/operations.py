@@ -53,7 +53,7 @@ class OperationUseCases(JurisdictionUseCases):
         self, operation_id: UUID, case_id: UUID, ctx: Context, expected_version: int | None = None
     ) -> Written:
         def decide() -> Decided:
-            op = self._load(JointOperation, operation_id, None, expected_version)
+            op = self._operation_of(operation_id, ctx, expected_version)
             case = self._load(Case, case_id, ctx.actor)
             opened = (case.opened_at or case.created_on).astimezone(self.timezone).date()
             op.attach_case(case.id, case.number, case.county, opened, ctx)
@@ -65,11 +65,19 @@ class OperationUseCases(JurisdictionUseCases):
         self, operation_id: UUID, summary: str, ctx: Context, expected_version: int | None = None
     ) -> Written:
         def decide() -> Decided:
-            op = self._load(JointOperation, operation_id, None, expected_version)
+            op = self._operation_of(operation_id, ctx, expected_version)
             op.conclude(summary, ctx)
             return decided(op)
 
         return self.write(ctx, decide, expected_version)
+
+    def _operation_of(
+        self, operation_id: UUID, ctx: Context, expected_version: int | None
+    ) -> JointOperation:
+        """The operation a command is about, if the actor may see it (else not found), at the
+        version the caller saw."""
+        self.get_operation(operation_id, viewer=ctx.actor)
+        return self._load(JointOperation, operation_id, None, expected_version)
 
     def get_operation(self, operation_id: UUID, *, viewer: Actor | None = None) -> JointOperation:
         """The operation, for the committee, auditors and its participants (to anyone else it

@@ -50,6 +50,14 @@ def test_an_operation_a_county_may_not_see_is_worded_as_one_that_does_not_exist(
     missing = scenario.w.get(HUAIAN, f"/v1/joint-operations/{unknown}").json()
     assert hidden["detail"] == f"no joint operation {scenario.ids['op']}"
     assert missing["detail"] == f"no joint operation {unknown}"
+    # nor does a command name it (its name, whether it is concluded) to a non-participant
+    for path, body in (
+        ("/cases", {"case_id": scenario.ids["C3"]}),
+        ("/conclusion", {"summary": "done"}),
+    ):
+        refused = scenario.w.post(HUAIAN, f"/v1/joint-operations/{scenario.ids['op']}{path}", body)
+        assert_problem(refused, 404, "not-found")
+        assert refused.json()["detail"] == f"no joint operation {scenario.ids['op']}"
 
 
 def test_the_operations_list_shows_a_county_only_those_it_takes_part_in(
