@@ -72,8 +72,7 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
     are created only when the environment says CREATE_TABLE=y (that is, by `jointcase db init`)."""
     env = dict(library_env)
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
-    # room for every view's transaction at once (the runner applies the views in parallel)
-    env["POSTGRES_MAX_OVERFLOW"] = str(max(4, len(VIEW_CLASSES) - pool_size))
+    env["POSTGRES_MAX_OVERFLOW"] = "4"
     factory = PostgresFactory(Environment("views", env))
 
     def build(cls: type[TView]) -> TView:
