@@ -16,13 +16,30 @@ from starlette.responses import Response
 from api import errors, metrics
 from api.deps import Services
 from api.jsonresp import JSONResponse
-from api.routers import cases, committee, events, health, leads, reference, views
+from api.routers import (
+    bulletins,
+    cases,
+    contributions,
+    events,
+    findings,
+    health,
+    leads,
+    meetings,
+    operations,
+    price_inspections,
+    reference,
+    rewards,
+    views,
+)
 from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
 from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
+from projections.accountability import DeadlineBreaches
 from projections.base import BatchRunner
-from projections.registry import build_views
+from projections.bulletins import AuditBulletins
+from projections.registry import Views, build_views
+from service.ports import PolicyFile, Ports
 
 log = logging.getLogger("jointcase.http")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -33,6 +50,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     pool = open_pool(db)
     app = build_app(settings, db=db)
     views = build_views(library_env(settings, db))
+    app.connect(read_ports(settings, views))
     if run_projections is None:
         run_projections = settings.run_projections
     if run_projections is None:
@@ -49,6 +67,17 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
+    )
+
+
+def read_ports(settings: Settings, views: Views) -> Ports:
+    """What the use cases read besides the event store: the read models and the policy file."""
+    return Ports(
+        ledger=views.contributions,
+        policies=PolicyFile(settings.reward_policy),
+        breaches=DeadlineBreaches(views, settings.bulletin_grace_days),
+        bulletins=AuditBulletins(views.audit, views.bulletin_issues),
+        cases=views.operations,
     )
 
 
@@ -113,6 +142,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events, committee):
+    for module in (health, views, leads, cases, reference, events):
+        app.include_router(module.router)
+    for module in (
+        contributions,
+        rewards,
+        findings,
+        operations,
+        meetings,
+        price_inspections,
+        bulletins,
+    ):
         app.include_router(module.router)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.jsonresp import ProblemResponse
@@ -17,6 +18,7 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from domain.reward_policy import PolicyUnavailable
 
 log = logging.getLogger("jointcase.api")
 PROBLEM_BASE = "https://jointcase.invalid/problems/"
@@ -87,6 +89,8 @@ def status_of(error: DomainError) -> int:
         return 403
     if isinstance(error, InvalidInput):
         return 422
+    if isinstance(error, PolicyUnavailable):
+        return 503
     if isinstance(error, ConcurrencyConflict):
         return 409
     return 409
@@ -130,3 +134,32 @@ def install(app: FastAPI) -> None:
         return problem(
             500, "an unexpected error occurred; it has been logged", "internal-error", request
         )
+
+
+# --- declaring problem responses in the OpenAPI document ------------------------------------------
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error of this API is sent."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str
+    instance: str | None = None
+    correlation_id: str | None = None
+
+
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route declares (``responses=problems(404, 409)``), each an
+    ``application/problem+json`` document; 401 is declared for every authenticated route."""
+    return {
+        status: {
+            "description": TITLES.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in sorted({401, *statuses})
+    }

@@ -48,6 +48,12 @@ def require_committee(actor: Actor) -> None:
         raise PermissionDenied("only members of the reward committee do this")
 
 
+def require_finding_recorder(actor: Actor) -> None:
+    """Findings are recorded by the committee's scan, or by the system itself."""
+    if actor.role not in (Role.COMMITTEE, Role.ADMIN):
+        raise PermissionDenied("findings are recorded by the committee (or the system)")
+
+
 def require_admin(actor: Actor) -> None:
     """Reference data (the participating units) is changed by administrators."""
     if actor.role != Role.ADMIN:
@@ -58,3 +64,56 @@ def require_own_county(actor: Actor, county: str) -> None:
     """Referrals and invitations are answered only by the county they were made to."""
     if county != actor.county:
         raise PermissionDenied("a county answers only the referrals and invitations made to it")
+
+
+# --- the committee's records: rewards, findings, ledgers, joint work -----------------------------
+def reads_all_committee_records(actor: Actor) -> bool:
+    """The committee and auditors read every reward, finding, ledger and joint work record."""
+    return actor.role in _READS_ALL_CASES
+
+
+def require_committee_reader(actor: Actor) -> None:
+    """The list of rewards and a reward's recomputation are for the committee and auditors."""
+    if not reads_all_committee_records(actor):
+        raise PermissionDenied(f"the {actor.role} role does not read the committee's rewards")
+
+
+def can_see_reward(actor: Actor, case_visible: bool) -> bool:
+    """The committee and auditors read every reward; a county, one whose case it may see."""
+    return reads_all_committee_records(actor) or case_visible
+
+
+def sees_whole_case_ledger(actor: Actor, handling_county: str) -> bool:
+    """The committee, auditors and the handling county see every contribution to a case;
+    another county involved sees only its own contributions."""
+    return reads_all_committee_records(actor) or actor.county == handling_county
+
+
+def ledger_county(actor: Actor, county: str | None) -> str:
+    """The county whose contribution ledger the actor reads: its own, or (committee, auditors)
+    any county."""
+    county = county or actor.county
+    if county != actor.county and not reads_all_committee_records(actor):
+        raise PermissionDenied("a county sees its own ledger")
+    return county
+
+
+def findings_county(actor: Actor, county: str | None) -> str | None:
+    """The county whose findings the actor lists (None: every county, for the committee and
+    auditors); a county lists only its own."""
+    if reads_all_committee_records(actor):
+        return county
+    if county not in (None, actor.county):
+        raise PermissionDenied("a county sees its own findings")
+    return actor.county
+
+
+def can_see_finding(actor: Actor, finding_county: str) -> bool:
+    """A finding is read by the committee, auditors and the county it is about."""
+    return reads_all_committee_records(actor) or actor.county == finding_county
+
+
+def can_see_joint_work(actor: Actor, counties: Sequence[str]) -> bool:
+    """A joint operation, meeting or price inspection is read by the committee, auditors and the
+    counties that took part in it."""
+    return reads_all_committee_records(actor) or actor.county in counties

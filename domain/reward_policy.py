@@ -1,5 +1,5 @@
-"""A cooperation agreement's reward policy (奖励办法): shares, caps and tiers, loaded from a TOML
-file and checked, with the amount it gives a case of a given value."""
+"""Reward policy (奖励办法): a cooperation agreement's reward rules, loaded from a TOML file
+whose digest is recorded with every proposal computed from it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from domain.errors import DomainError
 from domain.values import CENT
 
 
 class PolicyError(ValueError):
     """A reward policy file that cannot be used; the message says where and why."""
+
+
+class PolicyUnavailable(DomainError):
+    """The configured policy file cannot be used, so no proposal can be computed now."""
+
+    rule = "reward-policy-invalid"
 
 
 class Shares(BaseModel):

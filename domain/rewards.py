@@ -1,6 +1,8 @@
-"""Rewards (奖励兑现): the Reward aggregate whose every step is an event: claim, proposal, committee
-decision, payment. One reward per case (一案一奖): the reward's id derives from the case's id. The
-policy is in domain/reward_policy.py, the computation of a proposal in domain/reward_proposal.py."""
+"""Rewards (奖励兑现): the Reward aggregate whose every step is an event: the claim, the
+proposal computed from the policy and the ledger, the committee's decision and the payment. One
+reward per case (一案一奖): the reward's id derives from the case's id. The policy lives in
+``domain.reward_policy``, the ledger's rules (entitlement, the proposal) in
+``domain.contributions``."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import InvalidInput, PermissionDenied, RuleViolation
+from domain.contributions import Proposal, ProposalLine
+from domain.errors import InvalidInput, RuleViolation
 from domain.events import JointCreated, JointEvent, stamp
 from domain.jurisdiction import NAMESPACE
 from domain.reward_policy import RewardPolicy
-from domain.reward_proposal import Proposal, ProposalLine
 from domain.values import Context, required_text, to_money
 
 
@@ -232,8 +234,3 @@ class Reward(Aggregate):
             "decided_by": self.decided_by,
             "payment": self.payment,
         }
-
-
-def require_committee(ctx: Context) -> None:
-    if ctx.actor.role not in ("committee",):
-        raise PermissionDenied("only members of the reward committee do this")

@@ -1,10 +1,12 @@
 """Finding breaches of deadlines (问责) in the read models: referrals not acknowledged in time,
 accepted leads without feedback in time, assistance requests not answered in time, quarterly
 bulletins not issued. Each candidate cites its evidence (the events, with their log positions),
-the deadline, and the position it was found at."""
+the deadline, and the position it was found at. ``DeadlineBreaches`` is what the findings scan
+use case reads them through (the ``BreachFinder`` port)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -47,7 +49,9 @@ def scan(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(the position scanned at, candidate findings). Items are late when their deadline passed
     before they were done, or passed and they are still not done."""
-    position = min(views.workspace.position(), views.audit.position(), views.committee.position())
+    position = min(
+        views.workspace.position(), views.audit.position(), views.bulletin_issues.position()
+    )
     items = views.workspace.query(
         "SELECT item_id, county, kind, lead_id, case_id, from_county, title, due_at, done_at"
         " FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
@@ -76,10 +80,7 @@ def scan(
                 f" (from {item['from_county']}): {late}",
             }
         )
-    issued = {
-        (r["county"], r["year"], r["quarter"])
-        for r in views.committee.query("SELECT county, year, quarter FROM bulletin_issues")
-    }
+    issued = views.bulletin_issues.issued_quarters()
     local_now = now.astimezone(tz)
     quarter = Quarter(local_now.year, (local_now.month - 1) // 3 + 1)
     for _ in range(8):  # the last two years at most
@@ -109,3 +110,18 @@ def scan(
                 }
             )
     return position, candidates
+
+
+@dataclass(frozen=True)
+class DeadlineBreaches:
+    """The ``BreachFinder`` port: the scan over the read models, with the bulletins' grace
+    period from the settings; quarters that ended before the first recorded event are skipped."""
+
+    views: Views
+    grace_days: int
+
+    def scan(
+        self, now: datetime, counties: list[str], tz: tzinfo
+    ) -> tuple[int, list[dict[str, Any]]]:
+        first = self.views.audit.query("SELECT min(recorded_at) AS t FROM audit_events")[0]["t"]
+        return scan(self.views, counties, now, tz, self.grace_days, first or now)

@@ -25,6 +25,9 @@ from psycopg.sql import SQL, Identifier
 from service.app import JointCaseApp
 
 log = logging.getLogger("jointcase.projections")
+#: How many views apply a page at the same time (each holds a connection of the views' pool while
+#: it does; the small views wait their turn).
+PARALLEL_VIEWS = 4
 
 
 class Item(NamedTuple):
@@ -172,7 +175,7 @@ class BatchRunner:
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(
-            max_workers=max(1, len(self.views)), thread_name_prefix="view"
+            max_workers=max(1, min(len(self.views), PARALLEL_VIEWS)), thread_name_prefix="view"
         )
 
     # --- one pass --------------------------------------------------------------------------------

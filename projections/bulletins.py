@@ -1,21 +1,18 @@
 """Quarterly bulletins (季度通报) per county, generated from the audit trail as of a fixed log
-position: regenerating one later gives the same bytes. Served as JSON and as an HTML document
-with a chart of seizures by case type. No informant data is ever read for them."""
+position: regenerating one later gives the same figures. No informant data is ever read for
+them."""
 
 from __future__ import annotations
 
-import hashlib
-import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
 from domain.values import CaseType, describe_sticks
 from projections.audit import AuditView
+from projections.bulletin_issues import BulletinIssuesView
 
 TYPES = (
     "Lead.Referred",
@@ -288,94 +285,21 @@ def bulletin_data(
     }
 
 
-def bulletin_json(data: dict[str, Any]) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+@dataclass(frozen=True)
+class AuditBulletins:
+    """The ``BulletinSource`` port: a bulletin's figures from the audit trail as of a position,
+    and the position an issued bulletin was fixed at."""
 
+    audit: AuditView
+    issues: BulletinIssuesView
 
-def digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+    def position(self) -> int:
+        return self.audit.position()
 
+    def issued(self, county: str, year: int, quarter: int) -> int | None:
+        return self.issues.issued_position(county, year, quarter)
 
-def _chart(seizures: list[dict[str, Any]]) -> str:
-    """An inline SVG bar chart of seizure value by case type (no scripts, no external files)."""
-    width, bar_height, gap, label_width = 640, 26, 10, 230
-    values = [Decimal(s["value"]) for s in seizures]
-    top = max(values, default=Decimal(0)) or Decimal(1)
-    height = max(1, len(seizures)) * (bar_height + gap) + gap
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="Seizure value by case type">'
-    ]
-    for i, (s, value) in enumerate(zip(seizures, values, strict=True)):
-        y = gap + i * (bar_height + gap)
-        length = int((value / top) * (width - label_width - 120))
-        parts.append(
-            f'<text x="0" y="{y + 18}" font-size="13">{html.escape(s["label"])}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{max(length, 1)}" height="{bar_height}" '
-            f'fill="#b22222"></rect>'
-            f'<text x="{label_width + length + 6}" y="{y + 18}" font-size="13">¥{s["value"]} · '
-            f"{s['quantity']['cases']}箱</text>"
-        )
-    if not seizures:
-        parts.append('<text x="0" y="20" font-size="13">No seizures this quarter</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def bulletin_html(data: dict[str, Any], unit_name: str) -> bytes:
-    esc = html.escape
-    leads, cases, seizures = data["leads"], data["cases"], data["seizures"]
-    rows = "".join(
-        f"<tr><td>{esc(s['label'])}</td><td>{s['seizures']}</td>"
-        f"<td>{s['quantity']['sticks']:,}</td><td>{s['quantity']['cases']}</td><td>¥{s['value']}</td></tr>"
-        for s in seizures["by_case_type"]
-    )
-    operations = (
-        "".join(
-            f"<li>{esc(o['name'])} ({o['starts_on']} to {o['ends_on']}), {o['cases_attached']} case(s)</li>"
-            for o in data["joint_operations"]
-        )
-        or "<li>none</li>"
-    )
-    findings = (
-        "".join(f"<li>{esc(k)}: {v}</li>" for k, v in data["findings"].items()) or "<li>none</li>"
-    )
-    market = (
-        "".join(
-            f"<li>{esc(m['area'])} {esc(m['brand'])}: agreed ¥{m['agreed_price']}, observed "
-            f"¥{m['observed_price']} (deviation ¥{m['deviation']})</li>"
-            for m in data["market_notes"]
-        )
-        or "<li>none</li>"
-    )
-    ack, fb = leads["acknowledgement"], leads["feedback"]
-    document = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{esc(unit_name)} {data["quarter"]} 季度通报</title>
-<style>body{{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}</style></head>
-<body>
-<h1>{esc(unit_name)} ({data["county"]}) 季度通报 {data["quarter"]}</h1>
-<p>Period {data["period"]["from"]} to {data["period"]["to"]}; figures as of event log position
-{data["as_of_position"]}.</p>
-<h2>Leads 线索</h2>
-<p>Referred to neighbours: {leads["referred"]}. Received: {leads["received"]}.
-Acknowledged in time: {ack["in_time"]}, late: {ack["late"]}, unanswered: {ack["unanswered"]},
-withdrawn: {ack["withdrawn"]}. Feedback in time: {fb["in_time"]}, late: {fb["late"]},
-none yet: {fb["none_yet"]}.</p>
-<h2>Cases 案件</h2>
-<p>Opened: {cases["opened"]}. Merged into other cases: {cases["merged_into_other_cases"]};
-other cases merged in: {cases["other_cases_merged_in"]}. Jointly handled:
-{cases["jointly_handled"]}. Referred to police: {cases["referred_to_police"]}.</p>
-<h2>Seizures 查获</h2>
-{_chart(seizures["by_case_type"])}
-<table><tr><th>Case type</th><th>Seizures</th><th>支</th><th>箱</th><th>Value</th></tr>{rows}
-<tr><th>Total</th><th></th><th>{seizures["total"]["quantity"]["sticks"]:,}</th>
-<th>{seizures["total"]["quantity"]["cases"]}</th><th>¥{seizures["total"]["value"]}</th></tr></table>
-<h2>Joint operations 集中整治行动</h2><ul>{operations}</ul>
-<h2>Accountability findings 问责</h2><ul>{findings}</ul>
-<h2>Market notes 价格互查</h2><ul>{market}</ul>
-</body></html>
-"""
-    return document.encode()
+    def figures(
+        self, county: str, year: int, quarter: int, as_of: int, tz: tzinfo
+    ) -> dict[str, Any]:
+        return bulletin_data(self.audit, county, Quarter(year, quarter), as_of, tz)

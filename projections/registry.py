@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TypeVar
 
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditView
 from projections.base import View
+from projections.bulletin_issues import BulletinIssuesView
 from projections.cases import CaseSearchView
-from projections.committee import CommitteeView
+from projections.contributions import ContributionsView
+from projections.findings import FindingsView
+from projections.meetings import MeetingsView
+from projections.operations import OperationsView
+from projections.price_inspections import PriceInspectionsView
+from projections.rewards import RewardsView
 from projections.workspace import WorkspaceView
 
-VIEW_CLASSES: tuple[type[View], ...] = (CaseSearchView, WorkspaceView, AuditView, CommitteeView)
-NAMES = tuple(cls.name for cls in VIEW_CLASSES)
+TView = TypeVar("TView", bound=View)
 
 
 @dataclass
@@ -22,10 +28,17 @@ class Views:
     case_search: CaseSearchView
     workspace: WorkspaceView
     audit: AuditView
-    committee: CommitteeView
+    # the committee's read models, one per concept
+    contributions: ContributionsView
+    rewards: RewardsView
+    findings: FindingsView
+    operations: OperationsView
+    meetings: MeetingsView
+    price_inspections: PriceInspectionsView
+    bulletin_issues: BulletinIssuesView
 
     def all(self) -> list[View]:
-        return [self.case_search, self.workspace, self.audit, self.committee]
+        return [getattr(self, f.name) for f in fields(self)]
 
     def named(self, names: list[str] | None) -> list[View]:
         if not names:
@@ -39,6 +52,21 @@ class Views:
         self.case_search.datastore.close()  # one pool, shared by every view
 
 
+VIEW_CLASSES: tuple[type[View], ...] = (
+    CaseSearchView,
+    WorkspaceView,
+    AuditView,
+    ContributionsView,
+    RewardsView,
+    FindingsView,
+    OperationsView,
+    MeetingsView,
+    PriceInspectionsView,
+    BulletinIssuesView,
+)
+NAMES = tuple(cls.name for cls in VIEW_CLASSES)
+
+
 def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
     """The views share one small connection pool (each keeps its own tracking table); tables
     are created only when the environment says CREATE_TABLE=y (that is, by `jointcase db init`)."""
@@ -46,10 +74,21 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
     env["POSTGRES_MAX_OVERFLOW"] = "4"
     factory = PostgresFactory(Environment("views", env))
-    built = [factory.tracking_recorder(cls) for cls in VIEW_CLASSES]
-    case_search, workspace, audit, committee = built
-    assert isinstance(case_search, CaseSearchView)
-    assert isinstance(workspace, WorkspaceView)
-    assert isinstance(audit, AuditView)
-    assert isinstance(committee, CommitteeView)
-    return Views(case_search, workspace, audit, committee)
+
+    def build(cls: type[TView]) -> TView:
+        view = factory.tracking_recorder(cls)
+        assert isinstance(view, cls)
+        return view
+
+    return Views(
+        case_search=build(CaseSearchView),
+        workspace=build(WorkspaceView),
+        audit=build(AuditView),
+        contributions=build(ContributionsView),
+        rewards=build(RewardsView),
+        findings=build(FindingsView),
+        operations=build(OperationsView),
+        meetings=build(MeetingsView),
+        price_inspections=build(PriceInspectionsView),
+        bulletin_issues=build(BulletinIssuesView),
+    )

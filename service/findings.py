@@ -3,25 +3,44 @@ the committee's decision on a finding."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.access import require_committee
+from domain.access import can_see_finding, require_committee, require_finding_recorder
 from domain.accountability import Finding
-from domain.errors import PermissionDenied
-from domain.values import Actor, Context, Role
-from service.store import Decided, Store, Written, decided
+from domain.errors import NotFound
+from domain.values import Actor, Context
+from service.jurisdictions import JurisdictionUseCases
+from service.store import Decided, Written, decided
 
 
-def _require_scanner(actor: Actor) -> None:
-    if actor.role not in (Role.COMMITTEE, Role.ADMIN):
-        raise PermissionDenied("findings are recorded by the committee (or the system)")
+@dataclass(frozen=True)
+class Scan:
+    """What a scan for missed deadlines found and recorded."""
+
+    scanned_at_position: int
+    breaches: int
+    recorded: list[Written]
+
+    @property
+    def position(self) -> int:
+        """The log position to wait for to read what was recorded."""
+        return self.recorded[-1].position if self.recorded else self.scanned_at_position
 
 
-class FindingUseCases(Store):
+class FindingUseCases(JurisdictionUseCases):
+    def scan_for_breaches(self, ctx: Context) -> Scan:
+        """Records a finding for each missed deadline the read models show that was not recorded
+        before (the committee runs the scan)."""
+        require_committee(ctx.actor)
+        counties = [unit.code for unit in self.list_jurisdictions()]
+        position, candidates = self.ports.breaches.scan(ctx.at, counties, self.timezone)
+        return Scan(position, len(candidates), self.record_findings(candidates, ctx))
+
     def record_findings(self, candidates: list[dict[str, Any]], ctx: Context) -> list[Written]:
         """Records each breach not recorded before (a breach has one finding, ever)."""
-        _require_scanner(ctx.actor)
+        require_finding_recorder(ctx.actor)
         recorded = []
         for candidate in candidates:
             finding_id = Finding.id_for(candidate["kind"], candidate["subject"])
@@ -44,7 +63,7 @@ class FindingUseCases(Store):
             return decided(Finding.record(ctx=ctx, **candidate))
 
         try:
-            return self.write(ctx, decide, check=_require_scanner)
+            return self.write(ctx, decide, check=require_finding_recorder)
         except _AlreadyRecorded:
             return None
 
@@ -63,8 +82,12 @@ class FindingUseCases(Store):
 
         return self.write(ctx, decide, expected_version, check=require_committee)
 
-    def get_finding(self, finding_id: UUID) -> Finding:
-        return self._load(Finding, finding_id)
+    def get_finding(self, finding_id: UUID, *, viewer: Actor | None = None) -> Finding:
+        """The finding, for the committee, auditors and the county it is about."""
+        finding = self._load(Finding, finding_id)
+        if viewer is not None and not can_see_finding(viewer, finding.county):
+            raise NotFound(f"no finding {finding_id}")
+        return finding
 
 
 class _AlreadyRecorded(Exception):

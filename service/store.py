@@ -32,6 +32,7 @@ from domain.policy import Deadlines, PoliceThresholds
 from domain.referrals import Referral
 from domain.seizures import Seizure
 from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsISO, Role
+from service.ports import NOT_CONNECTED, Ports
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
@@ -106,7 +107,13 @@ class Store(Application[UUID]):
         self.deadlines = deadlines or Deadlines()
         self.thresholds = thresholds or PoliceThresholds()
         self.timezone = timezone or ZoneInfo("Asia/Shanghai")
+        #: The read models and settings some use cases consult (connected by the entry point).
+        self.ports: Ports = NOT_CONNECTED
         super().__init__(env)
+
+    def connect(self, ports: Ports) -> None:
+        """Connects the read models and settings that some use cases consult."""
+        self.ports = ports
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

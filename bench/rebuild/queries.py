@@ -66,7 +66,7 @@ def query_benches(views: Views, conninfo: str, rng: random.Random) -> dict[str, 
             " FROM case_search"
         ).fetchone() or (None, None)
     span = (last - first).total_seconds() if first and last else 0.0
-    cs, ws, audit, committee = views.case_search, views.workspace, views.audit, views.committee
+    cs, ws, audit, committee = views.case_search, views.workspace, views.audit, views.contributions
     as_of = committee.position()
 
     def window(r: random.Random) -> tuple[datetime, datetime]:

@@ -231,7 +231,18 @@ def test_wait_for_a_position_the_views_have_not_reached_answers_503_with_retry_a
 
 def test_ready_reports_each_views_lag(live: World) -> None:
     body = live.client.get("/v1/ready").json()
-    assert set(body["views"]) == {"case_search", "workspace", "audit", "committee"}
+    assert set(body["views"]) == {
+        "case_search",
+        "workspace",
+        "audit",
+        "contributions",
+        "rewards",
+        "findings",
+        "operations",
+        "meetings",
+        "price_inspections",
+        "bulletin_issues",
+    }
     assert all(v["lag"] >= 0 for v in body["views"].values())
 
 

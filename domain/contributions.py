@@ -1,10 +1,13 @@
-"""The reward proposed for a case: computed from the policy, the case's value and the
-contributions (derived from events) of the counties and officers who worked on it."""
+"""The contribution ledger's rules (贡献): contributions are derived from events, never typed in
+twice; from a case's ledger the domain decides who may claim its reward (entitlement) and what
+the reward proposal is under a policy. Pure functions: the ledger is passed in."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -15,7 +18,8 @@ from domain.values import CENT
 
 @dataclass(frozen=True)
 class Contribution:
-    """One contribution derived from an event: who (county, officer) did what for which case."""
+    """One contribution derived from an event: who (county, officer) did what for which case,
+    and when; ``value`` and ``sticks`` are what a seizure seized."""
 
     position: int
     kind: str  # lead_registered, lead_referred, lead_corroborated, case_led, case_co_handled,
@@ -24,10 +28,36 @@ class Contribution:
     officer_id: str
     case_id: UUID | None
     lead_id: UUID | None
+    value: Decimal | None = None
+    sticks: int | None = None
+    recorded_at: datetime | None = None
 
 
 LEAD_PROVIDER_KINDS = frozenset({"lead_registered", "lead_referred", "lead_corroborated"})
 HANDLING_KINDS = frozenset({"case_led", "seizure_made", "assistance_answered"})
+#: The contributions that make a county the referring party of a case (it provided the lead).
+REFERRING_KINDS = frozenset({"lead_registered", "lead_referred"})
+#: The contributions that make a county a co-handler of a case (or of a case merged into it).
+CO_HANDLING_KINDS = frozenset({"case_co_handled", "case_led"})
+
+
+def case_value(ledger: Sequence[Contribution]) -> Decimal:
+    """The value of everything seized in the case and in the cases merged into it."""
+    return sum((c.value or Decimal(0) for c in ledger if c.kind == "seizure_made"), Decimal(0))
+
+
+def entitled_claimants(handling_county: str, ledger: Sequence[Contribution]) -> frozenset[str]:
+    """Who files the reward claim (一案一奖): for a cross-county case the referring party (the
+    units that provided and referred its leads), otherwise the handling county."""
+    referring = {
+        c.county for c in ledger if c.kind in REFERRING_KINDS and c.county != handling_county
+    }
+    return frozenset(referring or {handling_county})
+
+
+def co_handler_counties(handling_county: str, ledger: Sequence[Contribution]) -> list[str]:
+    """The counties that co-handled the case or led a case merged into it, besides the handler."""
+    return sorted({c.county for c in ledger if c.kind in CO_HANDLING_KINDS} - {handling_county})
 
 
 @dataclass(frozen=True)
@@ -51,6 +81,18 @@ class Proposal:
     case_value: Decimal
     total: Decimal
     lines: list[ProposalLine] = field(default_factory=list)
+
+
+def propose(policy: RewardPolicy, handling_county: str, ledger: Sequence[Contribution]) -> Proposal:
+    """The reward proposal for a case from the policy and the case's ledger (with the cases
+    merged into it) as of one log position."""
+    return compute_proposal(
+        policy,
+        case_value(ledger),
+        handling_county,
+        co_handler_counties(handling_county, ledger),
+        list(ledger),
+    )
 
 
 def _split(amount: Decimal, parts: list[str]) -> dict[str, Decimal]:

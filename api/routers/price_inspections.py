@@ -1,0 +1,48 @@
+"""Price mutual inspections (价格互查) of retailer self-discipline groups in a neighbour's area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from api.deps import CurrentOfficer, ServicesDep, WriteDep
+from api.errors import problems
+from api.schemas import WriteResult
+from api.schemas.price_inspections import InspectionCreate, InspectionList
+from api.waiting import WaitFor, await_views
+
+router = APIRouter(prefix="/v1", tags=["price inspections"])
+
+
+@router.post(
+    "/price-inspections",
+    status_code=201,
+    response_model=WriteResult,
+    responses=problems(403, 409, 412, 422),
+)
+def record_inspection(body: InspectionCreate, w: WriteDep) -> Response:
+    """Record a price mutual inspection (价格互查) in a neighbour's area."""
+    return w.run(
+        lambda: w.services.app.record_price_inspection(
+            w.ctx,
+            inspected_county=body.inspected_county,
+            area=body.area,
+            group_name=body.group_name,
+            brand=body.brand,
+            agreed_price=body.agreed_price,
+            observed_price=body.observed_price,
+            inspected_at=body.inspected_at,
+            note=body.note,
+        ),
+        status=201,
+    )
+
+
+@router.get("/price-inspections", response_model=InspectionList, responses=problems(422, 503))
+def list_inspections(
+    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+) -> object:
+    """The inspections made by or in the officer's county (all, for the committee and
+    auditors), latest first."""
+    await_views(services, [services.views.price_inspections], wait_for)
+    return {"items": services.views.price_inspections.list_for(officer.actor)}

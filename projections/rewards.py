@@ -1,0 +1,68 @@
+"""The list of rewards (奖励) and where each stands in the workflow, for the committee and
+auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.access import require_committee_reader
+from domain.values import Actor
+from projections.base import BatchProjection
+from projections.statements import Handler, Statement, StatementView
+
+
+def _reward(status: str) -> Handler:
+    def handler(e: Any, position: int) -> list[Statement]:
+        if status == "claimed":
+            return [
+                (
+                    "INSERT INTO rewards VALUES (%s, %s, %s, %s, 'claimed', NULL, %s)",
+                    (e.originator_id, e.case_id, e.case_number, e.claimant_county, e.timestamp),
+                )
+            ]
+        total = getattr(e, "total", None)
+        return [
+            (
+                "UPDATE rewards SET status = %s, total = coalesce(%s, total), updated_at = %s"
+                " WHERE reward_id = %s",
+                (status, total, e.timestamp, e.originator_id),
+            )
+        ]
+
+    return handler
+
+
+class RewardsView(StatementView):
+    name = "rewards"
+    tables = ("rewards",)
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS rewards (
+            reward_id uuid PRIMARY KEY,
+            case_id uuid NOT NULL,
+            case_number text NOT NULL,
+            claimant_county text NOT NULL,
+            status text NOT NULL,
+            total numeric(16, 2),
+            updated_at timestamptz NOT NULL
+        )""",
+    )
+    handlers = {
+        "Reward.ClaimFiled": _reward("claimed"),
+        "Reward.ProposalComputed": _reward("proposed"),
+        "Reward.Approved": _reward("approved"),
+        "Reward.Adjusted": _reward("approved"),
+        "Reward.PaymentRecorded": _reward("paid"),
+    }
+
+    def list_for(self, viewer: Actor, status: str | None = None) -> list[dict[str, Any]]:
+        """The latest 500 rewards (of a status), for the committee and auditors."""
+        require_committee_reader(viewer)
+        return self.query(
+            "SELECT * FROM rewards WHERE %(status)s::text IS NULL OR status = %(status)s"
+            " ORDER BY updated_at DESC LIMIT 500",
+            {"status": status},
+        )
+
+
+class RewardsProjection(BatchProjection):
+    name = "rewards"

@@ -1,0 +1,72 @@
+"""Accountability findings through HTTP: recorded once with evidence, decided by the committee."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.api.committee.conftest import CST, Scenario
+from tests.api.test_routes import (
+    HUAIAN,
+    SHANGYI,
+    WANQUAN,
+    XINGHE,
+    YANGGAO,
+    assert_problem,
+)
+
+
+def test_findings_are_recorded_once_with_evidence_and_decided_by_the_committee(
+    scenario: Scenario,
+) -> None:
+    w = scenario.w
+    scenario.clock.at(5, 1)
+    assert_problem(w.post(YANGGAO, "/v1/findings/scan"), 403, "permission-denied")
+    first = w.post("committee-a", "/v1/findings/scan").json()
+    second = w.post("committee-a", "/v1/findings/scan").json()
+    assert second["recorded"] == []  # a breach has one finding, ever
+    found = w.get("committee-a", "/v1/findings", wait_for=first["position"]).json()["items"]
+    by_kind = sorted((f["kind"], f["county"]) for f in found)
+    # 怀安 and 尚义 acknowledged late; 尚义 accepted after the feedback deadline (Feb 10) and gave
+    # none; the Q1 bulletins of 兴和, 尚义, 怀安, 万全 were not issued by Apr 15.
+    assert by_kind == sorted(
+        [
+            ("referral_not_acknowledged", HUAIAN),
+            ("referral_not_acknowledged", SHANGYI),
+            ("feedback_not_given", SHANGYI),
+            ("bulletin_not_issued", XINGHE),
+            ("bulletin_not_issued", SHANGYI),
+            ("bulletin_not_issued", HUAIAN),
+            ("bulletin_not_issued", WANQUAN),
+        ]
+    )
+    late = next(
+        f for f in found if f["kind"] == "referral_not_acknowledged" and f["county"] == HUAIAN
+    )
+    detail = w.get("committee-b", f"/v1/findings/{late['finding_id']}").json()
+    assert detail["evidence"][0]["event_type"] == "Lead.Referred"
+    assert detail["found_at_position"] == first["scanned_at_position"]
+    assert datetime.fromisoformat(detail["deadline"]) == datetime(2026, 1, 23, 11, 0, tzinfo=CST)
+    own = w.get(HUAIAN, "/v1/findings").json()["items"]
+    assert {f["county"] for f in own} == {HUAIAN}
+    assert_problem(w.get(YANGGAO, f"/v1/findings/{late['finding_id']}"), 404, "not-found")
+    decided = w.post(
+        "committee-b",
+        f"/v1/findings/{late['finding_id']}/decision",
+        {"decision": "reminder", "reason": "first time"},
+    )
+    assert decided.status_code == 200
+    assert_problem(
+        w.post(
+            "committee-a",
+            f"/v1/findings/{late['finding_id']}/decision",
+            {"decision": "criticism", "reason": "again"},
+        ),
+        409,
+        "finding-already-decided",
+    )
+
+
+def test_a_county_lists_only_its_own_findings(scenario: Scenario) -> None:
+    w = scenario.w
+    assert_problem(w.get(HUAIAN, "/v1/findings", county=YANGGAO), 403, "permission-denied")
+    assert_problem(w.get(YANGGAO, "/v1/contributions", county=HUAIAN), 403, "permission-denied")
