@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.jsonresp import ProblemResponse
@@ -35,6 +36,39 @@ TITLES = {
     500: "Internal error",
     503: "Unavailable",
 }
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem document; `rule` names the rule that refused the request."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str
+    instance: str | None = None
+    correlation_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+_PROBLEM_SCHEMA = ProblemPublic.model_json_schema()
+#: The problems a read by id can answer: no token, not visible or unknown, bad input.
+READ = (401, 404, 422)
+#: The problems a write can answer: besides a read's, a role or county that may not, a rule
+#: refused (or a key still in progress), a stale If-Match.
+WRITE = (401, 403, 404, 409, 412, 422)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status it can answer with a problem document."""
+    return {
+        status: {
+            "description": TITLES.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in sorted(set(statuses))
+    }
 
 
 class ApiProblem(Exception):

@@ -11,9 +11,16 @@ from projections.audit import AuditView
 from projections.base import View
 from projections.cases import CaseSearchView
 from projections.committee import CommitteeView
+from projections.leads import LeadRegisterView
 from projections.workspace import WorkspaceView
 
-VIEW_CLASSES: tuple[type[View], ...] = (CaseSearchView, WorkspaceView, AuditView, CommitteeView)
+VIEW_CLASSES: tuple[type[View], ...] = (
+    CaseSearchView,
+    WorkspaceView,
+    AuditView,
+    CommitteeView,
+    LeadRegisterView,
+)
 NAMES = tuple(cls.name for cls in VIEW_CLASSES)
 
 
@@ -23,9 +30,10 @@ class Views:
     workspace: WorkspaceView
     audit: AuditView
     committee: CommitteeView
+    leads: LeadRegisterView
 
     def all(self) -> list[View]:
-        return [self.case_search, self.workspace, self.audit, self.committee]
+        return [self.case_search, self.workspace, self.audit, self.committee, self.leads]
 
     def named(self, names: list[str] | None) -> list[View]:
         if not names:
@@ -47,9 +55,10 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
     env["POSTGRES_MAX_OVERFLOW"] = "4"
     factory = PostgresFactory(Environment("views", env))
     built = [factory.tracking_recorder(cls) for cls in VIEW_CLASSES]
-    case_search, workspace, audit, committee = built
+    case_search, workspace, audit, committee, leads = built
     assert isinstance(case_search, CaseSearchView)
     assert isinstance(workspace, WorkspaceView)
     assert isinstance(audit, AuditView)
     assert isinstance(committee, CommitteeView)
-    return Views(case_search, workspace, audit, committee)
+    assert isinstance(leads, LeadRegisterView)
+    return Views(case_search, workspace, audit, committee, leads)

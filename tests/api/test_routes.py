@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.app import build_services, create_app
+from api.app import build_services, close_services, create_app
 from api.deps import Services
 from jointcase.storage import init_database, resolve_database
 from tests.pg import scratch_database
@@ -47,7 +47,7 @@ def world() -> Iterator[World]:
     with scratch_database("jointcase_routes") as settings:
         settings.token_pepper = SecretStr("routes-test-pepper-0123456789abcdef")
         init_database(settings)
-        services = build_services(settings)
+        services = build_services(settings, run_projections=True)  # histories read the audit view
         tokens = {}
         for county in (XINGHE, YANGGAO, TIANZHEN, SHANGYI, HUAIAN, WANQUAN):
             tokens[county] = services.officers.add(county, "officer", f"officer {county}")[1]
@@ -56,8 +56,7 @@ def world() -> Iterator[World]:
         tokens["liaison"] = services.officers.add(XINGHE, "liaison", "liaison")[1]
         with TestClient(create_app(services=services)) as client:
             yield World(client, services, tokens)
-        services.app.close()
-        services.officers.pool.close()
+        close_services(services)
         resolve_database(settings)
 
 

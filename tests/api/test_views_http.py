@@ -132,14 +132,14 @@ def test_the_timeline_shows_merged_cases_and_the_unmerge(live: World) -> None:
     events = live.get(
         YANGGAO, f"/v1/cases/{a['id']}/timeline", wait_for=done.json()["position"]
     ).json()["events"]
-    types = [e["event_type"] for e in events]
+    types = [e["type"] for e in events]
     assert types.count("Case.Opened") == 2
     assert "Case.MergedInto" in types and "Case.MergeReversed" in types
     assert types[-1] in ("Case.AbsorbedCaseReleased", "Case.MergeReversed")
     positions = [e["position"] for e in events]
     assert positions == sorted(positions)
-    reversed_ = next(e for e in events if e["event_type"] == "Case.MergeReversed")
-    assert reversed_["reason"] == "different after all" and reversed_["county"] == YANGGAO
+    reversed_ = next(e for e in events if e["type"] == "Case.MergeReversed")
+    assert reversed_["reason"] == "different after all" and reversed_["actor"]["county"] == YANGGAO
     assert_problem(live.get(HUAIAN, f"/v1/cases/{a['id']}/timeline"), 404, "not-found")
 
 
@@ -161,7 +161,7 @@ def test_the_audit_trail_is_queryable_and_exports_without_informant_identities(l
     trail = live.get("auditor", "/v1/audit/events", lead_id=lead["id"], wait_for=last).json()[
         "items"
     ]
-    assert [e["event_type"] for e in trail] == [
+    assert [e["type"] for e in trail] == [
         "Lead.Registered",
         "InformantAccessLog.Started",
         "InformantAccessLog.IdentityViewed",
@@ -231,7 +231,7 @@ def test_wait_for_a_position_the_views_have_not_reached_answers_503_with_retry_a
 
 def test_ready_reports_each_views_lag(live: World) -> None:
     body = live.client.get("/v1/ready").json()
-    assert set(body["views"]) == {"case_search", "workspace", "audit", "committee"}
+    assert set(body["views"]) == {"case_search", "workspace", "audit", "committee", "lead_register"}
     assert all(v["lag"] >= 0 for v in body["views"].values())
 
 
