@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
@@ -63,7 +63,3 @@ class WriteResult(BaseModel):
     advice: list[str] | None = None
     informant_ref: str | None = None
     model_config = ConfigDict(extra="allow")
-
-
-Json = dict[str, Any]
-__all__ = ["ActorPublic", "Json", "Public", "UtcTime", "WriteResult", "date", "utc_text"]

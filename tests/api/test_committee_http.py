@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from api.app import build_services, close_services, create_app
 from domain.rewards import PolicyError, RewardPolicy
 from jointcase.storage import init_database
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     SHANGYI,
     TIANZHEN,
