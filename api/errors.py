@@ -58,6 +58,8 @@ READ = (401, 404, 422)
 #: The problems a write can answer: besides a read's, a role or county that may not, a rule
 #: refused (or a key still in progress), a stale If-Match.
 WRITE = (401, 403, 404, 409, 412, 422)
+#: A write with a body can also be sent a body that is not JSON at all.
+WRITE_WITH_BODY = (400, *WRITE)
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from api.deps import (
     WriteDep,
     etag,
 )
-from api.errors import READ, WRITE, problems
+from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.present import case_public, event_public
 from api.schemas import (
     AssistanceAnswer,
@@ -38,7 +38,8 @@ from api.waiting import WaitFor, await_views
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-WRITES = problems(*WRITE)
+WRITES = problems(*WRITE_WITH_BODY)
+WRITES_WITHOUT_BODY = problems(*WRITE)
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITES)
@@ -140,7 +141,9 @@ def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> 
 
 
 @router.post(
-    "/{case_id}/co-handlers/{county}/acceptance", response_model=WriteResult, responses=WRITES
+    "/{case_id}/co-handlers/{county}/acceptance",
+    response_model=WriteResult,
+    responses=WRITES_WITHOUT_BODY,
 )
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""

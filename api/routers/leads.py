@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, etag
-from api.errors import READ, WRITE, problems
+from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.jsonresp import JSONResponse
 from api.present import lead_public
 from api.schemas import (
@@ -32,7 +32,8 @@ from domain.access import lead_list_scope
 from domain.values import LeadSource, LeadStatus
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
-WRITES = problems(*WRITE)
+WRITES = problems(*WRITE_WITH_BODY)
+WRITES_WITHOUT_BODY = problems(*WRITE)
 
 
 @router.post("", status_code=201, response_model=WriteResult, responses=WRITES)
@@ -120,7 +121,9 @@ def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
 
 
 @router.post(
-    "/{lead_id}/referrals/{county}/acceptance", response_model=WriteResult, responses=WRITES
+    "/{lead_id}/referrals/{county}/acceptance",
+    response_model=WriteResult,
+    responses=WRITES_WITHOUT_BODY,
 )
 def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
     """The receiving county accepts the referral and becomes responsible for the lead."""
@@ -210,7 +213,7 @@ def close_lead(lead_id: UUID, body: LeadClosureCreate, w: WriteDep) -> object:
 @router.post(
     "/{lead_id}/informant-disclosures",
     response_model=InformantDisclosurePublic,
-    responses=problems(*WRITE),
+    responses=WRITES,
 )
 def disclose_informant(lead_id: UUID, body: InformantDisclosure, w: WriteDep) -> JSONResponse:
     """The informant's identity, for officers of the owning county only. Each read is recorded

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag, require_roles
-from api.errors import READ, WRITE, problems
+from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag
+from api.errors import READ, WRITE_WITH_BODY, problems
 from api.schemas import JurisdictionCreate, JurisdictionEnd, LiaisonCreate, WriteResult
 from api.schemas.reference import (
     JurisdictionListPublic,
@@ -13,10 +13,9 @@ from api.schemas.reference import (
     LiaisonDirectoryPublic,
 )
 from domain.jurisdiction import UnitData, check_code
-from domain.values import Role
 
 router = APIRouter(prefix="/v1", tags=["reference data"])
-WRITES = problems(*WRITE)
+WRITES = problems(*WRITE_WITH_BODY)
 
 
 @router.get("/jurisdictions", response_model=JurisdictionListPublic, responses=problems(401))
@@ -38,7 +37,6 @@ def get_jurisdiction(
 @router.post("/jurisdictions", status_code=201, response_model=WriteResult, responses=WRITES)
 def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
     """Add a unit (e.g. 丰镇市 150981): reference data, no code change. Administrators only."""
-    require_roles(w.officer, Role.ADMIN)
     unit = UnitData(body.code, body.name, body.name_zh, body.city, body.province)
     return w.run(
         lambda: w.services.app.register_jurisdiction(unit, body.valid_from, w.ctx),
@@ -50,7 +48,6 @@ def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
 @router.post("/jurisdictions/{code}/end", response_model=WriteResult, responses=WRITES)
 def end_jurisdiction(code: str, body: JurisdictionEnd, w: WriteDep) -> object:
     """Record that a unit leaves the cooperation on a date. Administrators only."""
-    require_roles(w.officer, Role.ADMIN)
     return w.run(
         lambda: w.services.app.end_jurisdiction(check_code(code), body.valid_to, body.reason, w.ctx)
     )
