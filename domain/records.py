@@ -4,11 +4,8 @@ its own fields without informant data."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
-
-import orjson
 
 from domain.informants import PRIVATE_EVENT_FIELDS
 
@@ -35,21 +32,13 @@ BUSINESS_TIME_FIELDS = (
 )
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, Decimal):
-        return str(obj)
-    raise TypeError
-
-
-def event_data(event: Any) -> bytes:
-    """The event's own fields as JSON, without informant data."""
-    data = {
+def event_fields(event: Any) -> dict[str, Any]:
+    """The event's own fields (its data), without the base fields and informant data."""
+    return {
         k: v
         for k, v in vars(event).items()
         if k not in BASE_FIELDS and k not in PRIVATE_EVENT_FIELDS
     }
-    # PostgreSQL text and jsonb cannot hold U+0000; one such character must not stop a view.
-    return orjson.dumps(data, default=_json_default).replace(b"\\u0000", b"\\ufffd")
 
 
 def event_refs(event: Any, aggregate_type: str) -> tuple[UUID | None, UUID | None, str | None]:
@@ -66,9 +55,9 @@ def event_refs(event: Any, aggregate_type: str) -> tuple[UUID | None, UUID | Non
     return case_id, lead_id, reason if isinstance(reason, str) else None
 
 
-def event_record(event: Any, position: int) -> dict[str, Any]:
-    """The event at a log position as the flat record the audit trail stores (data as JSON
-    values: times and money as text)."""
+def event_record(event: Any, position: int, data: Any) -> dict[str, Any]:
+    """The event at a log position as the flat record the audit trail stores, with its data
+    as given (the JSON of ``event_fields``)."""
     event_type = type(event).__qualname__
     aggregate_type = event_type.split(".", 1)[0]
     actor = getattr(event, "actor", None)
@@ -87,5 +76,5 @@ def event_record(event: Any, position: int) -> dict[str, Any]:
         "case_id": case_id,
         "lead_id": lead_id,
         "reason": reason,
-        "data": orjson.loads(event_data(event)),
+        "data": data,
     }

@@ -19,8 +19,9 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from domain.records import event_data, event_refs
+from domain.records import event_refs
 from projections.base import Batch, BatchProjection, View
+from service.log import event_data
 
 GENESIS = bytes(32)
 
