@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
 from api.errors import ApiProblem, domain_problem
-from api.jsonresp import JSONResponse, dumps
+from api.jsonresp import dumps
 from api.metrics import COMMANDS
 from api.schemas import IsoDateTime
 from domain.errors import ConcurrencyConflict, DomainError
@@ -211,10 +211,6 @@ def write_request(
 
 
 WriteDep = Annotated[Write, Depends(write_request)]
-
-
-def read_response(content: dict[str, Any], version: int) -> JSONResponse:
-    return JSONResponse(content, headers={"ETag": etag(version)})
 
 
 def require_roles(officer: Officer, *roles: Role) -> None:

@@ -39,6 +39,41 @@ TITLES = {
 }
 
 
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem document; `rule` names the rule that refused the request."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str
+    instance: str | None = None
+    correlation_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+_PROBLEM_SCHEMA = ProblemPublic.model_json_schema()
+#: The problems a read by id can answer: no token, not visible or unknown, bad input.
+READ = (401, 404, 422)
+#: The problems a write can answer: besides a read's, a role or county that may not, a rule
+#: refused (or a key still in progress), a stale If-Match.
+WRITE = (401, 403, 404, 409, 412, 422)
+#: A write with a body can also be sent a body that is not JSON at all.
+WRITE_WITH_BODY = (400, *WRITE)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status it can answer with a problem document."""
+    return {
+        status: {
+            "description": TITLES.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in sorted(set(statuses))
+    }
+
+
 class ApiProblem(Exception):
     """An error raised by the web layer itself (authentication, headers, idempotency keys)."""
 
@@ -134,32 +169,3 @@ def install(app: FastAPI) -> None:
         return problem(
             500, "an unexpected error occurred; it has been logged", "internal-error", request
         )
-
-
-# --- declaring problem responses in the OpenAPI document ------------------------------------------
-class Problem(BaseModel):
-    """An RFC 9457 problem document, as every error of this API is sent."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str
-    title: str
-    status: int
-    detail: str
-    rule: str
-    instance: str | None = None
-    correlation_id: str | None = None
-
-
-_PROBLEM_SCHEMA = Problem.model_json_schema()
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses a route declares (``responses=problems(404, 409)``), each an
-    ``application/problem+json`` document; 401 is declared for every authenticated route."""
-    return {
-        status: {
-            "description": TITLES.get(status, "Error"),
-            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
-        }
-        for status in sorted({401, *statuses})
-    }

@@ -4,7 +4,7 @@ here; read models store what these functions decided, they never decide again.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import PermissionDenied
 from domain.values import WRITER_ROLES, Actor, Role
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 #: Roles that read everything of a kind without belonging to a county's work.
 _READS_ALL_CASES = frozenset({Role.AUDITOR, Role.COMMITTEE})
+#: A list scope that shows every record.
+ALL = "*"
 
 
 def can_see_lead(actor: Actor, lead: Lead) -> bool:
@@ -25,6 +27,50 @@ def can_see_lead(actor: Actor, lead: Lead) -> bool:
     if actor.role == Role.COMMITTEE:
         return False
     return actor.county in lead.counties_involved()
+
+
+def counties_a_lead_event_involves(event: Any) -> set[str]:
+    """The counties a lead event adds to ``Lead.counties_involved()``: the owner on
+    registration, a county referred or shared with, one that corroborates. Read models fold
+    these so that a list shows a lead to exactly the counties ``can_see_lead`` would."""
+    kind = type(event).__qualname__
+    if kind == "Lead.Registered":
+        return {event.county}
+    if kind == "Lead.Referred":
+        return {event.to_county}
+    if kind == "Lead.Shared":
+        return set(event.counties)
+    if kind in ("Lead.Corroborated", "Lead.ReferralAccepted"):
+        return {event.actor.county}
+    return set()
+
+
+def lead_list_scope(actor: Actor) -> str | None:
+    """Which leads a list shows: ``ALL`` for auditors, ``NONE`` for the committee, otherwise
+    the leads whose involved counties include the actor's (the same as ``can_see_lead``)."""
+    if actor.role == Role.AUDITOR:
+        return ALL
+    if actor.role == Role.COMMITTEE:
+        return None
+    return actor.county
+
+
+def case_list_scope(actor: Actor) -> str:
+    """Which cases a list shows: ``ALL`` for auditors and the committee, otherwise the cases
+    whose involved counties include the actor's (the same as ``can_see_case``)."""
+    return ALL if actor.role in _READS_ALL_CASES else actor.county
+
+
+def require_workspace_reader(actor: Actor, county: str) -> None:
+    """A county reads only its own workspace; auditors read any."""
+    if county != actor.county and actor.role != Role.AUDITOR:
+        raise PermissionDenied("a county sees only its own workspace")
+
+
+def require_audit_reader(actor: Actor) -> None:
+    """The audit trail and the global event log are read by auditors and administrators."""
+    if actor.role not in (Role.AUDITOR, Role.ADMIN):
+        raise PermissionDenied(f"the {actor.role} role may not read the audit trail")
 
 
 def can_see_case(actor: Actor, case: Case, survivors: Sequence[Case] = ()) -> bool:

@@ -16,24 +16,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from domain.informants import PRIVATE_EVENT_FIELDS as HIDDEN_FIELDS
+from domain.records import event_refs
 from projections.base import Batch, BatchProjection, View
+from service.log import event_data
 
 GENESIS = bytes(32)
-BASE_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "originator_topic",
-        "actor",
-        "correlation_id",
-    }
-)
 
 
 def digest_of(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
@@ -50,33 +40,11 @@ def link_of(previous: bytes, position: int, digest: bytes) -> bytes:
     return hashlib.sha256(previous + position.to_bytes(8, "big") + digest).digest()
 
 
-def _json_default(obj: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(obj, Decimal):
-        return str(obj)
-    raise TypeError
-
-
-def event_data(event: Any) -> bytes:
-    """The event's own fields as JSON, without informant data."""
-    data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS and k not in HIDDEN_FIELDS}
-    # PostgreSQL text and jsonb cannot hold U+0000; one such character must not stop the view.
-    return orjson.dumps(data, default=_json_default).replace(b"\\u0000", b"\\ufffd")
-
-
-def _refs(event: Any, aggregate_type: str) -> tuple[UUID | None, UUID | None, str | None]:
-    """(case_id, lead_id, reason) of an event, for querying the trail."""
-    case_id = lead_id = None
-    if aggregate_type == "Case":
-        case_id = event.originator_id
-    elif aggregate_type == "Lead":
-        lead_id = event.originator_id
-        case_id = getattr(event, "case_id", None)
-    elif aggregate_type == "InformantAccessLog":
-        lead_id = getattr(event, "lead_id", None)
-    reason = getattr(event, "reason", None)
-    return case_id, lead_id, reason if isinstance(reason, str) else None
+#: The columns of an event's flat record (see ``domain.records.event_record``).
+RECORD_COLUMNS = (
+    "position, aggregate_id, aggregate_type, version, event_type, recorded_at, officer_id, "
+    "county, role, correlation_id, case_id, lead_id, reason, data"
+)
 
 
 class AuditView(View):
@@ -125,7 +93,7 @@ class AuditView(View):
                 event_type = type(event).__qualname__
                 aggregate_type = event_type.split(".", 1)[0]
                 actor = getattr(event, "actor", None)
-                case_id, lead_id, reason = _refs(event, aggregate_type)
+                case_id, lead_id, reason = event_refs(event, aggregate_type)
                 copy.write_row(
                     (
                         tracking.notification_id,
@@ -182,24 +150,21 @@ class AuditView(View):
             where.append("recorded_at < %(until)s")
             params["until"] = until
         return self.query(
-            "SELECT position, aggregate_id, aggregate_type, version, event_type, recorded_at, "
-            "officer_id, county, role, correlation_id, case_id, lead_id, reason, data "
-            f"FROM audit_events WHERE {' AND '.join(where)} ORDER BY position LIMIT %(limit)s",
+            f"SELECT {RECORD_COLUMNS} FROM audit_events WHERE {' AND '.join(where)} ORDER BY position LIMIT %(limit)s",
             params,
         )
 
     def timeline(self, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of every case ever merged into it, in log order."""
         return self.query(
-            """WITH RECURSIVE family(id) AS (
+            f"""WITH RECURSIVE family(id) AS (
                    SELECT %(case_id)s::uuid
                    UNION
                    SELECT (a.data->>'absorbed_id')::uuid FROM audit_events a
                    JOIN family f ON a.aggregate_id = f.id
                    WHERE a.event_type = 'Case.CaseAbsorbed'
                )
-               SELECT position, aggregate_id, version, event_type, recorded_at, officer_id,
-                      county, role, correlation_id, reason, data
+               SELECT {RECORD_COLUMNS}
                FROM audit_events WHERE aggregate_id IN (SELECT id FROM family)
                ORDER BY position""",
             {"case_id": case_id},

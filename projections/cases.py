@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from domain.access import ALL
 from projections.base import Batch, BatchProjection, View, clean
 
 COUNT_CAP = 10_000
@@ -102,7 +103,7 @@ class CaseSearchView(View):
     ) -> tuple[int, list[dict[str, Any]]]:
         where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
-        if visible_to is not None:
+        if visible_to is not None and visible_to != ALL:
             where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
             params["visible_to"] = visible_to
         for column, value in (("county", county), ("status", status), ("case_type", case_type)):
@@ -135,6 +136,14 @@ class CaseSearchView(View):
             params,
         )
         return counted[0]["n"], rows
+
+    def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The open cases the county handles jointly (as co-handler), newest first."""
+        return self.query(
+            "SELECT * FROM case_search WHERE status = 'open' AND co_handlers @> ARRAY[%s]::text[]"
+            " ORDER BY recorded_at DESC LIMIT %s",
+            (county, limit),
+        )
 
 
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:

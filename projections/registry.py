@@ -14,6 +14,7 @@ from projections.bulletin_issues import BulletinIssuesView
 from projections.cases import CaseSearchView
 from projections.contributions import ContributionsView
 from projections.findings import FindingsView
+from projections.leads import LeadRegisterView
 from projections.meetings import MeetingsView
 from projections.operations import OperationsView
 from projections.price_inspections import PriceInspectionsView
@@ -28,6 +29,7 @@ class Views:
     case_search: CaseSearchView
     workspace: WorkspaceView
     audit: AuditView
+    leads: LeadRegisterView
     # the committee's read models, one per concept
     contributions: ContributionsView
     rewards: RewardsView
@@ -56,6 +58,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     CaseSearchView,
     WorkspaceView,
     AuditView,
+    LeadRegisterView,
     ContributionsView,
     RewardsView,
     FindingsView,
@@ -84,6 +87,7 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
         case_search=build(CaseSearchView),
         workspace=build(WorkspaceView),
         audit=build(AuditView),
+        leads=build(LeadRegisterView),
         contributions=build(ContributionsView),
         rewards=build(RewardsView),
         findings=build(FindingsView),

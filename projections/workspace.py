@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from projections.base import Batch, BatchProjection, View, clean
+from projections.cases import CaseSearchView
 
 
 class WorkspaceView(View):
@@ -304,3 +305,26 @@ HANDLERS = {
 
 class WorkspaceProjection(BatchProjection):
     name = "workspace"
+
+
+def county_workspace(
+    workspace: WorkspaceView,
+    cases: CaseSearchView,
+    county: str,
+    now: datetime,
+    include_done: bool = False,
+    limit: int = 200,
+) -> dict[str, Any]:
+    """A county's workspace: its items (soonest deadline first, at most ``limit``), how many are
+    open and overdue against ``now``, and its open cases, led and co-handled."""
+    counts = workspace.counts(county, now)
+    _, led = cases.search(county=county, status="open", limit=100)
+    return {
+        "county": county,
+        "as_of": now,
+        "position": min(workspace.position(), cases.position()),
+        "items": workspace.items(county, now, include_done, limit),
+        "open": counts["open"],
+        "overdue": counts["overdue"],
+        "open_cases": {"lead": led, "co_handled": cases.co_handled(county)},
+    }

@@ -4,6 +4,7 @@ whole history with merged cases."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -11,13 +12,16 @@ from uuid import UUID, uuid4
 
 from domain.access import require_own_county
 from domain.case import Case
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.jurisdiction import CaseNumberSequence
 from domain.lead import Lead
 from domain.policy import SeizureTotals, police_advice
 from domain.values import Actor, CaseOutcome, CaseType, Context, Disposition, PriceBasis
 from service.jurisdictions import JurisdictionUseCases
 from service.store import Decided, Written, decided
+
+#: A case number: county, year and the place in that county's year (140221-2026-0007).
+CASE_NUMBER = re.compile(r"(\d{6})-(\d{4})-(\d{4,9})")
 
 
 class CaseUseCases(JurisdictionUseCases):
@@ -306,6 +310,24 @@ class CaseUseCases(JurisdictionUseCases):
     ) -> Case:
         """The case now or as it was; ``viewer``: the officer reading (None: the system)."""
         return self._time_travel(Case, case_id, viewer, version, as_of)
+
+    def find_case_number(self, number: str, *, viewer: Actor | None = None) -> Case:
+        """The case with this number (``140221-2026-0007``), read through its county's number
+        sequence; one the caller may not see is not found, like an unknown number."""
+        not_found = NotFound(f"no case {number}")
+        match = CASE_NUMBER.fullmatch(number)
+        if match is None:
+            raise not_found
+        county, year, sequence = match.group(1), int(match.group(2)), int(match.group(3))
+        seq_id = CaseNumberSequence.id_for(county, year)
+        # Number n is the sequence's event n + 1 (its first event starts the sequence).
+        for event in self.events.get(seq_id, gt=sequence, lte=sequence + 1):
+            if isinstance(event, CaseNumberSequence.NumberIssued) and event.number == number:
+                try:
+                    return self._load(Case, event.case_id, viewer)
+                except NotFound:
+                    raise not_found from None
+        raise not_found
 
     def _with_absorbed(self, case: Case) -> Iterator[Case]:
         yield case

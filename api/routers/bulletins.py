@@ -22,7 +22,7 @@ _HTML = {"text/html": {"schema": {"type": "string", "description": "The bulletin
 @router.get(
     "/bulletins/{county}/{year}/{quarter}",
     response_model=BulletinPublic,
-    responses={200: {"content": _HTML}, **problems(422)},
+    responses={200: {"content": _HTML}, **problems(401, 422)},
 )
 def get_bulletin(
     county: Annotated[str, Path(pattern=r"^\d{6}$")],
@@ -48,7 +48,7 @@ def get_bulletin(
     "/bulletins/{year}/{quarter}/issue",
     status_code=201,
     response_model=BulletinIssued,
-    responses=problems(403, 409, 412, 422),
+    responses=problems(401, 403, 409, 412, 422),
 )
 def issue_bulletin(year: Year, quarter: QuarterNumber, w: WriteDep) -> Response:
     """Issue the officer's county's bulletin for the quarter, fixed at the audit trail's

@@ -1,10 +1,12 @@
-"""/v1/cases: open, read (also as of a version or moment), history, and every case action."""
+"""/v1/cases: open, read (by id or number, also as of a version or moment), history, and every
+case action."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 
 from api.deps import (
     AsOfQuery,
@@ -12,10 +14,10 @@ from api.deps import (
     ServicesDep,
     VersionQuery,
     WriteDep,
-    read_response,
+    etag,
 )
-from api.jsonresp import JSONResponse
-from api.present import case_out, event_out
+from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
+from api.present import case_public, event_public
 from api.schemas import (
     AssistanceAnswer,
     AssistanceCreate,
@@ -29,12 +31,18 @@ from api.schemas import (
     SeizureCreate,
     WriteResult,
 )
+from api.schemas.cases import CasePublic, PoliceAdvicePublic
+from api.schemas.events import CaseEventsPublic
+from api.visible import VisibleCaseId
+from api.waiting import WaitFor, await_views
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+WRITES = problems(*WRITE_WITH_BODY)
+WRITES_WITHOUT_BODY = problems(*WRITE)
 
 
-@router.post("", status_code=201, response_model=WriteResult)
+@router.post("", status_code=201, response_model=WriteResult, responses=WRITES)
 def open_case(body: CaseCreate, w: WriteDep) -> object:
     """Open a case (立案) from zero or more leads; it gets the next number of the county's year."""
     app = w.services.app
@@ -52,31 +60,55 @@ def open_case(body: CaseCreate, w: WriteDep) -> object:
     )
 
 
-@router.get("/{case_id}")
+@router.get("/by-number/{number}", response_model=CasePublic, responses=problems(*READ))
+def get_case_by_number(
+    number: Annotated[str, Path(pattern=r"^\d{6}-\d{4}-\d{4,9}$", examples=["140221-2026-0007"])],
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    response: Response,
+) -> CasePublic:
+    """The case with this number, as it is now (the same rule as by id: a case the caller may
+    not see is not found)."""
+    case = services.app.find_case_number(number, viewer=officer.actor)
+    response.headers["ETag"] = etag(case.version)
+    return case_public(case, services.app.police_advice(case.id))
+
+
+@router.get("/{case_id}", response_model=CasePublic, responses=problems(*READ))
 def get_case(
     case_id: UUID,
     services: ServicesDep,
     officer: CurrentOfficer,
+    response: Response,
     version: VersionQuery = None,
     as_of: AsOfQuery = None,
-) -> JSONResponse:
+) -> CasePublic:
     """A case as it is now, or as it was at a version or a moment (time travel)."""
     case = services.app.get_case(case_id, version=version, as_of=as_of, viewer=officer.actor)
-    body = case_out(case)
-    if version is None and as_of is None:
-        body["police_advice"] = services.app.police_advice(case_id)
-    return read_response(body, case.version)
+    current = version is None and as_of is None
+    response.headers["ETag"] = etag(case.version)
+    return case_public(case, services.app.police_advice(case_id) if current else None)
 
 
-@router.get("/{case_id}/history")
-def case_history(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
-    """The whole timeline: every event of the case and of the cases merged into it (un-merges
-    included), oldest first, with actor, time and reason."""
-    events = services.app.case_history(case_id, viewer=officer.actor)
-    return JSONResponse({"case_id": case_id, "events": [event_out(e) for e in events]})
+@router.get(
+    "/{case_id}/history", response_model=CaseEventsPublic, responses=problems(401, 404, 422, 503)
+)
+def case_history(
+    case_id: VisibleCaseId, services: ServicesDep, wait_for: WaitFor = None
+) -> CaseEventsPublic:
+    """The whole history: every event of the case and of the cases merged into it (un-merges
+    included), in log order, with positions, actor, times and reason. Read from the audit
+    trail once it holds the log up to `wait_for` (default: the whole log as the request
+    arrived; 503 with Retry-After if it is further behind than a few seconds)."""
+    audit = services.views.audit
+    until = services.app.log_position() if wait_for is None else wait_for
+    await_views(services, [audit], until)
+    return CaseEventsPublic(
+        case_id=case_id, events=[event_public(row) for row in audit.timeline(case_id)]
+    )
 
 
-@router.post("/{case_id}/seizures", status_code=201, response_model=WriteResult)
+@router.post("/{case_id}/seizures", status_code=201, response_model=WriteResult, responses=WRITES)
 def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
     app = w.services.app
@@ -99,7 +131,7 @@ def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/co-handlers", response_model=WriteResult)
+@router.post("/{case_id}/co-handlers", response_model=WriteResult, responses=WRITES)
 def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
     """The lead county invites another county to handle the case jointly (协同办理)."""
     app = w.services.app
@@ -108,14 +140,20 @@ def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> 
     )
 
 
-@router.post("/{case_id}/co-handlers/{county}/acceptance", response_model=WriteResult)
+@router.post(
+    "/{case_id}/co-handlers/{county}/acceptance",
+    response_model=WriteResult,
+    responses=WRITES_WITHOUT_BODY,
+)
 def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
     """The invited county joins as co-handler."""
     app = w.services.app
     return w.run(lambda: app.accept_co_handling(case_id, w.ctx, w.expected_version, county=county))
 
 
-@router.post("/{case_id}/co-handlers/{county}/declination", response_model=WriteResult)
+@router.post(
+    "/{case_id}/co-handlers/{county}/declination", response_model=WriteResult, responses=WRITES
+)
 def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The invited county declines, with a reason."""
     app = w.services.app
@@ -126,7 +164,9 @@ def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDe
     )
 
 
-@router.post("/{case_id}/assistance-requests", status_code=201, response_model=WriteResult)
+@router.post(
+    "/{case_id}/assistance-requests", status_code=201, response_model=WriteResult, responses=WRITES
+)
 def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
     """Ask another county for assistance (协查), with a deadline."""
     app = w.services.app
@@ -138,7 +178,11 @@ def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> ob
     )
 
 
-@router.post("/{case_id}/assistance-requests/{request_id}/answer", response_model=WriteResult)
+@router.post(
+    "/{case_id}/assistance-requests/{request_id}/answer",
+    response_model=WriteResult,
+    responses=WRITES,
+)
 def answer_assistance(
     case_id: UUID, request_id: UUID, body: AssistanceAnswer, w: WriteDep
 ) -> object:
@@ -149,7 +193,7 @@ def answer_assistance(
     )
 
 
-@router.post("/{case_id}/merge", response_model=WriteResult)
+@router.post("/{case_id}/merge", response_model=WriteResult, responses=WRITES)
 def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """Merge this case into the survivor (并案). Across counties, the first county's call records
     its consent (`merged: false`, `awaiting` names the other county) and the second merges. The
@@ -161,7 +205,7 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/merge/declination", response_model=WriteResult)
+@router.post("/{case_id}/merge/declination", response_model=WriteResult, responses=WRITES)
 def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """The other county refuses a proposed merge; the proposal is dropped."""
     app = w.services.app
@@ -170,28 +214,28 @@ def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/unmerge", response_model=WriteResult)
+@router.post("/{case_id}/unmerge", response_model=WriteResult, responses=WRITES)
 def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reverse a wrong merge of this (absorbed) case; both cases record it."""
     app = w.services.app
     return w.run(lambda: app.unmerge_case(case_id, body.reason, w.ctx, w.expected_version))
 
 
-@router.get("/{case_id}/police-advice")
-def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+@router.get(
+    "/{case_id}/police-advice", response_model=PoliceAdvicePublic, responses=problems(*READ)
+)
+def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> object:
     """Which advisory criminal thresholds the seizures (merged cases included) reach."""
     totals = services.app.seizure_totals(case_id, viewer=officer.actor)
-    return JSONResponse(
-        {
-            "case_id": case_id,
-            "thresholds_reached": services.app.police_advice(case_id),
-            "value": totals.value,
-            "sticks": totals.sticks,
-        }
-    )
+    return {
+        "case_id": case_id,
+        "thresholds_reached": services.app.police_advice(case_id),
+        "value": totals.value,
+        "sticks": totals.sticks,
+    }
 
 
-@router.post("/{case_id}/police-referral", response_model=WriteResult)
+@router.post("/{case_id}/police-referral", response_model=WriteResult, responses=WRITES)
 def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
     """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
     app = w.services.app
@@ -202,7 +246,7 @@ def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> o
     )
 
 
-@router.post("/{case_id}/police-referral/acceptance", response_model=WriteResult)
+@router.post("/{case_id}/police-referral/acceptance", response_model=WriteResult, responses=WRITES)
 def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
     """Record that the police accepted the case."""
     app = w.services.app
@@ -213,7 +257,7 @@ def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: Wri
     )
 
 
-@router.post("/{case_id}/closure", response_model=WriteResult)
+@router.post("/{case_id}/closure", response_model=WriteResult, responses=WRITES)
 def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     """Close the case (结案) with an outcome."""
     app = w.services.app
@@ -222,7 +266,7 @@ def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/reopening", response_model=WriteResult)
+@router.post("/{case_id}/reopening", response_model=WriteResult, responses=WRITES)
 def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reopen a closed case, with a reason."""
     app = w.services.app

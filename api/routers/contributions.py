@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["contributions"])
 @router.get(
     "/cases/{case_id}/contributions",
     response_model=CaseLedgerPublic,
-    responses=problems(404, 422, 503),
+    responses=problems(401, 404, 422, 503),
 )
 def case_contributions(
     case_id: UUID,
@@ -35,7 +35,9 @@ def case_contributions(
     return services.app.case_contributions(case_id, as_of_position, viewer=officer.actor)
 
 
-@router.get("/contributions", response_model=CountyLedgerPublic, responses=problems(403, 422, 503))
+@router.get(
+    "/contributions", response_model=CountyLedgerPublic, responses=problems(401, 403, 422, 503)
+)
 def county_contributions(
     services: ServicesDep,
     officer: CurrentOfficer,

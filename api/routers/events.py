@@ -1,39 +1,167 @@
-"""/v1/events: the global event log by position, for auditors (informant data never included)."""
+"""/v1/events and /v1/audit: the global event log by position, the audit trail (with CSV and
+JSON Lines export) and its hash chain, for auditors and administrators. Every event is shown in
+the one `EventPublic` shape; informant identities never appear."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
+from starlette.responses import StreamingResponse
 
-from api.deps import CurrentOfficer, ServicesDep, require_roles
-from api.jsonresp import JSONResponse
-from api.present import event_out
-from domain.values import Role
+from api.deps import CurrentOfficer, ServicesDep
+from api.errors import ApiProblem, problems
+from api.jsonresp import JSONResponse, dumps
+from api.present import EVENT_COLUMNS, event_public, event_row
+from api.schemas import NO_NUL, IsoDateTime
+from api.schemas.events import AuditPagePublic, ChainHeadPublic, EventLogPublic, VerificationPublic
+from api.waiting import WaitFor, await_views
+from domain.access import require_audit_reader
+from jointcase.storage import resolve_database
+from projections.audit import verify
 
 router = APIRouter(prefix="/v1", tags=["audit"])
+_EXPORTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The matching events: JSON (a page), or every match as CSV or JSON Lines "
+        "(one `EventPublic` a line).",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 
-@router.get("/events")
+@router.get("/events", response_model=EventLogPublic, responses=problems(401, 403, 422))
 def event_log(
     services: ServicesDep,
     officer: CurrentOfficer,
     after: Annotated[int, Query(ge=0, le=2**62, description="Last position seen.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> JSONResponse:
+) -> EventLogPublic:
     """Events after a position, oldest first. Page with `after=<next_after>`; positions can have
     gaps, so never page by counting."""
-    require_roles(officer, Role.AUDITOR, Role.ADMIN)
-    app = services.app
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, inclusive_of_start=False
+    page = services.app.event_log(after, limit, viewer=officer.actor)
+    return EventLogPublic(
+        items=[event_public(record) for record in page.items],
+        next_after=page.next_after,
+        last_position=page.last_position,
     )
-    items = [event_out(app.mapper.to_domain_event(n), n.id) for n in notifications]
-    next_after = notifications[-1].id if notifications else after
-    return JSONResponse(
-        {
-            "items": items,
-            "next_after": next_after,
-            "last_position": app.recorder.max_notification_id() or 0,
-        }
+
+
+@router.get(
+    "/audit/events",
+    response_model=AuditPagePublic,
+    responses={**problems(401, 403, 422, 503), **_EXPORTS},
+)
+def audit_events(
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    case_id: UUID | None = None,
+    lead_id: UUID | None = None,
+    aggregate_id: UUID | None = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    officer_id: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    event_type: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    recorded_from: IsoDateTime | None = None,
+    recorded_to: IsoDateTime | None = None,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Literal["json", "csv", "jsonl"] = "json",
+    wait_for: WaitFor = None,
+) -> object:
+    """The audit trail, filtered; `format=csv` or `jsonl` exports every matching event (paged
+    internally). Informant identities never appear in it."""
+    require_audit_reader(officer.actor)
+    audit = services.views.audit
+    await_views(services, [audit], wait_for)
+    filters: dict[str, Any] = {
+        "case_id": case_id,
+        "lead_id": lead_id,
+        "aggregate_id": aggregate_id,
+        "county": county,
+        "officer_id": officer_id,
+        "event_type": event_type,
+        "since": recorded_from,
+        "until": recorded_to,
+    }
+    if format == "json":
+        rows = audit.trail(**filters, after=after, limit=limit)
+        return AuditPagePublic(
+            items=[event_public(row) for row in rows],
+            next_after=rows[-1]["position"] if rows else after,
+        )
+
+    def events() -> Iterator[Any]:
+        position = after
+        while rows := audit.trail(**filters, after=position, limit=1000):
+            yield from (event_public(row) for row in rows)
+            position = rows[-1]["position"]
+
+    if format == "jsonl":
+        lines = (event.model_dump_json().encode() + b"\n" for event in events())
+        return StreamingResponse(
+            lines,
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+        )
+    return StreamingResponse(
+        _csv(events()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+def _csv(events: Iterator[Any]) -> Iterator[str]:
+    """The CSV export, a chunk per thousand events (`data` as JSON in its cell)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EVENT_COLUMNS)
+    for count, event in enumerate(events, 1):
+        row = event_row(event)
+        writer.writerow(
+            dumps(row[c]).decode() if c == "data" else ("" if row[c] is None else row[c])
+            for c in EVENT_COLUMNS
+        )
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@router.get(
+    "/audit/verify",
+    response_model=VerificationPublic,
+    responses={
+        **problems(401, 403),
+        409: {"description": "The chain names the first bad event.", "model": VerificationPublic},
+    },
+)
+def audit_verify(services: ServicesDep, officer: CurrentOfficer) -> object:
+    """Recomputes the hash chain from the events table; names the first altered, removed,
+    inserted or reordered event (409 then)."""
+    require_audit_reader(officer.actor)
+    db = resolve_database(services.settings)
+    result = verify(db.conninfo(), schema=db.schema or "public")
+    body = VerificationPublic.model_validate(result.as_dict())
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.ok else 409)
+
+
+@router.get("/audit/head", response_model=ChainHeadPublic, responses=problems(401, 403, 404, 422))
+def audit_head(
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> object:
+    """The chain link at a position (default: the latest), to keep outside the system."""
+    require_audit_reader(officer.actor)
+    head = services.views.audit.head(position)
+    if head is None:
+        raise ApiProblem(404, "the audit chain is empty", "not-found")
+    return head

@@ -18,7 +18,7 @@ from api.waiting import WaitFor, await_views
 router = APIRouter(prefix="/v1", tags=["findings"])
 
 
-@router.post("/findings/scan", response_model=ScanPublic, responses=problems(403, 409))
+@router.post("/findings/scan", response_model=ScanPublic, responses=problems(401, 403, 409))
 def scan_findings(services: ServicesDep, ctx: RequestContext) -> object:
     """Record a finding for each missed deadline not recorded before (committee)."""
     scan = services.app.scan_for_breaches(ctx)
@@ -30,7 +30,7 @@ def scan_findings(services: ServicesDep, ctx: RequestContext) -> object:
     }
 
 
-@router.get("/findings", response_model=FindingList, responses=problems(403, 422, 503))
+@router.get("/findings", response_model=FindingList, responses=problems(401, 403, 422, 503))
 def list_findings(
     services: ServicesDep,
     officer: CurrentOfficer,
@@ -43,7 +43,9 @@ def list_findings(
     return {"items": services.views.findings.list_for(officer.actor, county, undecided)}
 
 
-@router.get("/findings/{finding_id}", response_model=FindingPublic, responses=problems(404, 422))
+@router.get(
+    "/findings/{finding_id}", response_model=FindingPublic, responses=problems(401, 404, 422)
+)
 def get_finding(
     finding_id: UUID, services: ServicesDep, officer: CurrentOfficer, response: Response
 ) -> object:
@@ -55,7 +57,7 @@ def get_finding(
 @router.post(
     "/findings/{finding_id}/decision",
     response_model=WriteResult,
-    responses=problems(403, 404, 409, 412, 422),
+    responses=problems(401, 403, 404, 409, 412, 422),
 )
 def decide(finding_id: UUID, body: DecisionCreate, w: WriteDep) -> Response:
     """Record the committee's decision on a finding (once)."""

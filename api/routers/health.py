@@ -5,25 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServicesDep
-from api.errors import problem
-from api.jsonresp import JSONResponse
+from api.errors import problem, problems
+from api.schemas.reference import HealthPublic, ReadyPublic
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-@router.get("/v1/health")
-def health() -> JSONResponse:
+@router.get("/health", response_model=HealthPublic)
+@router.get("/v1/health", response_model=HealthPublic)
+def health() -> object:
     """The process is up."""
-    return JSONResponse({"status": "ok"})
+    return {"status": "ok"}
 
 
-@router.get("/ready")
-@router.get("/v1/ready")
+@router.get("/ready", response_model=ReadyPublic, responses=problems(503))
+@router.get("/v1/ready", response_model=ReadyPublic, responses=problems(503))
 def ready(services: ServicesDep) -> object:
-    """The database answers and the tables exist."""
+    """The database answers and the tables exist; each read model's position and lag."""
     try:
-        position = services.app.recorder.max_notification_id() or 0
+        position = services.app.log_position()
     except Exception as e:  # any database failure means not ready
         return problem(503, f"the event store does not answer: {type(e).__name__}", "not-ready")
     lag = {}
@@ -32,4 +32,4 @@ def ready(services: ServicesDep) -> object:
             lag[view.name] = {"position": view.position(), "lag": position - view.position()}
     except Exception as e:  # view tables missing or database failing
         return problem(503, f"the read models do not answer: {type(e).__name__}", "not-ready")
-    return JSONResponse({"status": "ready", "last_position": position, "views": lag})
+    return {"status": "ready", "last_position": position, "views": lag}

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["joint meetings"])
     "/joint-meetings",
     status_code=201,
     response_model=WriteResult,
-    responses=problems(403, 409, 412, 422),
+    responses=problems(401, 403, 409, 412, 422),
 )
 def record_meeting(body: MeetingCreate, w: WriteDep) -> Response:
     """Record a joint meeting hosted by the officer's county."""
@@ -34,7 +34,7 @@ def record_meeting(body: MeetingCreate, w: WriteDep) -> Response:
     )
 
 
-@router.get("/joint-meetings", response_model=MeetingList, responses=problems(422, 503))
+@router.get("/joint-meetings", response_model=MeetingList, responses=problems(401, 422, 503))
 def list_meetings(
     services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
 ) -> object:

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1", tags=["joint operations"])
     "/joint-operations",
     status_code=201,
     response_model=WriteResult,
-    responses=problems(403, 409, 412, 422),
+    responses=problems(401, 403, 409, 412, 422),
 )
 def plan_operation(body: OperationCreate, w: WriteDep) -> Response:
     return w.run(
@@ -48,7 +48,7 @@ def plan_operation(body: OperationCreate, w: WriteDep) -> Response:
 @router.get(
     "/joint-operations/{operation_id}",
     response_model=OperationPublic,
-    responses=problems(404, 422),
+    responses=problems(401, 404, 422),
 )
 def get_operation(
     operation_id: UUID, services: ServicesDep, officer: CurrentOfficer, response: Response
@@ -59,7 +59,7 @@ def get_operation(
     return {**op.public_state(), "results": results}
 
 
-@router.get("/joint-operations", response_model=OperationList, responses=problems(422, 503))
+@router.get("/joint-operations", response_model=OperationList, responses=problems(401, 422, 503))
 def list_operations(
     services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
 ) -> object:
@@ -71,7 +71,7 @@ def list_operations(
 @router.post(
     "/joint-operations/{operation_id}/cases",
     response_model=WriteResult,
-    responses=problems(403, 404, 409, 412, 422),
+    responses=problems(401, 403, 404, 409, 412, 422),
 )
 def attach_case(operation_id: UUID, body: AttachedCaseCreate, w: WriteDep) -> Response:
     """Attach a case the officer may see, opened during the operation by a participant."""
@@ -85,7 +85,7 @@ def attach_case(operation_id: UUID, body: AttachedCaseCreate, w: WriteDep) -> Re
 @router.post(
     "/joint-operations/{operation_id}/conclusion",
     response_model=WriteResult,
-    responses=problems(403, 404, 409, 412, 422),
+    responses=problems(401, 403, 404, 409, 412, 422),
 )
 def conclude_operation(operation_id: UUID, body: ConclusionCreate, w: WriteDep) -> Response:
     return w.run(

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["price inspections"])
     "/price-inspections",
     status_code=201,
     response_model=WriteResult,
-    responses=problems(403, 409, 412, 422),
+    responses=problems(401, 403, 409, 412, 422),
 )
 def record_inspection(body: InspectionCreate, w: WriteDep) -> Response:
     """Record a price mutual inspection (价格互查) in a neighbour's area."""
@@ -38,7 +38,7 @@ def record_inspection(body: InspectionCreate, w: WriteDep) -> Response:
     )
 
 
-@router.get("/price-inspections", response_model=InspectionList, responses=problems(422, 503))
+@router.get("/price-inspections", response_model=InspectionList, responses=problems(401, 422, 503))
 def list_inspections(
     services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
 ) -> object:

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from api.deps import CurrentOfficer, ServicesDep, WriteDep, require_roles
-from api.jsonresp import JSONResponse
+from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag
+from api.errors import READ, WRITE_WITH_BODY, problems
 from api.schemas import JurisdictionCreate, JurisdictionEnd, LiaisonCreate, WriteResult
+from api.schemas.reference import (
+    JurisdictionListPublic,
+    JurisdictionPublic,
+    LiaisonDirectoryPublic,
+)
 from domain.jurisdiction import UnitData, check_code
-from domain.values import Role
 
 router = APIRouter(prefix="/v1", tags=["reference data"])
+WRITES = problems(*WRITE_WITH_BODY)
 
 
-@router.get("/jurisdictions")
-def list_jurisdictions(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+@router.get("/jurisdictions", response_model=JurisdictionListPublic, responses=problems(401))
+def list_jurisdictions(services: ServicesDep, officer: CurrentOfficer) -> object:
     """Every unit of the cooperation, with validity dates and current liaison."""
-    units = services.app.list_jurisdictions()
-    return JSONResponse({"items": [u.public_state() for u in units]})
+    return {"items": [u.public_state() for u in services.app.list_jurisdictions()]}
 
 
-@router.get("/jurisdictions/{code}")
-def get_jurisdiction(code: str, services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+@router.get("/jurisdictions/{code}", response_model=JurisdictionPublic, responses=problems(*READ))
+def get_jurisdiction(
+    code: str, services: ServicesDep, officer: CurrentOfficer, response: Response
+) -> object:
+    """One unit, with its liaison history."""
     unit = services.app.check_county(check_code(code))
-    return JSONResponse(unit.public_state(), headers={"ETag": f'"{unit.version}"'})
+    response.headers["ETag"] = etag(unit.version)
+    return unit.public_state()
 
 
-@router.post("/jurisdictions", status_code=201, response_model=WriteResult)
+@router.post("/jurisdictions", status_code=201, response_model=WriteResult, responses=WRITES)
 def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
     """Add a unit (e.g. 丰镇市 150981): reference data, no code change. Administrators only."""
-    require_roles(w.officer, Role.ADMIN)
     unit = UnitData(body.code, body.name, body.name_zh, body.city, body.province)
     return w.run(
         lambda: w.services.app.register_jurisdiction(unit, body.valid_from, w.ctx),
@@ -38,17 +45,16 @@ def add_jurisdiction(body: JurisdictionCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/jurisdictions/{code}/end", response_model=WriteResult)
+@router.post("/jurisdictions/{code}/end", response_model=WriteResult, responses=WRITES)
 def end_jurisdiction(code: str, body: JurisdictionEnd, w: WriteDep) -> object:
     """Record that a unit leaves the cooperation on a date. Administrators only."""
-    require_roles(w.officer, Role.ADMIN)
     return w.run(
         lambda: w.services.app.end_jurisdiction(check_code(code), body.valid_to, body.reason, w.ctx)
     )
 
 
-@router.get("/liaisons")
-def liaison_directory(services: ServicesDep, officer: CurrentOfficer) -> JSONResponse:
+@router.get("/liaisons", response_model=LiaisonDirectoryPublic, responses=problems(401))
+def liaison_directory(services: ServicesDep, officer: CurrentOfficer) -> object:
     """The liaison directory (联络通讯录): each unit's current liaison and the history."""
     items = []
     for unit in services.app.list_jurisdictions():
@@ -61,10 +67,10 @@ def liaison_directory(services: ServicesDep, officer: CurrentOfficer) -> JSONRes
                 "history": state["liaison_history"],
             }
         )
-    return JSONResponse({"items": items})
+    return {"items": items}
 
 
-@router.post("/liaisons", status_code=201, response_model=WriteResult)
+@router.post("/liaisons", status_code=201, response_model=WriteResult, responses=WRITES)
 def designate_liaison(body: LiaisonCreate, w: WriteDep) -> object:
     """Designate a unit's information liaison (信息联络员); the previous one's term ends."""
     return w.run(

@@ -29,7 +29,7 @@ from domain.reward_policy import RewardPolicy
 router = APIRouter(prefix="/v1", tags=["rewards"])
 #: What a reward step can answer besides 200: not allowed, no such reward, refused by a rule
 #: (or an idempotency key in use), a stale If-Match, invalid input.
-STEP_PROBLEMS = problems(403, 404, 409, 412, 422)
+STEP_PROBLEMS = problems(401, 403, 404, 409, 412, 422)
 
 
 def _reward_body(w: Write, reward_id: UUID) -> dict[str, object]:
@@ -41,7 +41,7 @@ def _reward_body(w: Write, reward_id: UUID) -> dict[str, object]:
     "/rewards",
     status_code=201,
     response_model=WriteResult,
-    responses=problems(403, 404, 409, 412, 422),
+    responses=problems(401, 403, 404, 409, 412, 422),
 )
 def file_claim(body: ClaimCreate, w: WriteDep) -> Response:
     """File the reward claim for a case (one per case; the referring party files it for a
@@ -53,7 +53,7 @@ def file_claim(body: ClaimCreate, w: WriteDep) -> Response:
     )
 
 
-@router.get("/rewards/{reward_id}", response_model=RewardPublic, responses=problems(404, 422))
+@router.get("/rewards/{reward_id}", response_model=RewardPublic, responses=problems(401, 404, 422))
 def get_reward(
     reward_id: UUID, services: ServicesDep, officer: CurrentOfficer, response: Response
 ) -> object:
@@ -62,7 +62,7 @@ def get_reward(
     return reward.public_state()
 
 
-@router.get("/rewards", response_model=RewardList, responses=problems(403, 422, 503))
+@router.get("/rewards", response_model=RewardList, responses=problems(401, 403, 422, 503))
 def list_rewards(
     services: ServicesDep,
     officer: CurrentOfficer,
@@ -77,7 +77,7 @@ def list_rewards(
 @router.post(
     "/rewards/{reward_id}/proposal",
     response_model=RewardWritten,
-    responses=problems(403, 404, 409, 412, 422, 503),
+    responses=problems(401, 403, 404, 409, 412, 422, 503),
 )
 def propose(reward_id: UUID, w: WriteDep) -> Response:
     """Compute the proposal from the policy and the case's contributions as of the ledger's
@@ -91,7 +91,7 @@ def propose(reward_id: UUID, w: WriteDep) -> Response:
 @router.get(
     "/rewards/{reward_id}/recomputation",
     response_model=RecomputationPublic,
-    responses=problems(403, 404, 409, 422, 503),
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 def recompute(reward_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> object:
     """Recomputes the recorded proposal from the events as of its log position with the same
@@ -133,7 +133,7 @@ def pay(reward_id: UUID, body: PaymentCreate, w: WriteDep) -> Response:
     )
 
 
-@router.get("/policies/current", response_model=RewardPolicy, responses=problems(503))
+@router.get("/policies/current", response_model=RewardPolicy, responses=problems(401, 503))
 def current_policy(services: ServicesDep, officer: CurrentOfficer) -> object:
     """The reward policy in force (its digest is recorded with every proposal)."""
     return services.app.current_policy()

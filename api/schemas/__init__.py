@@ -1,4 +1,5 @@
-"""Request bodies (with an example each, shown in /docs) and response shapes."""
+"""Request bodies (with an example each, shown in /docs); the response shapes are in this
+package's modules by resource (`common`, `leads`, `cases`, `events`, `reference`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from api.schemas.common import WriteResult
 from domain.values import (
     CaseOutcome,
     CaseType,
@@ -276,11 +278,4 @@ class LiaisonCreate(BaseModel):
     since: IsoDate
 
 
-class WriteResult(BaseModel):
-    """What every write returns: the record's id, its new version (also the ETag) and the log
-    position of the last event recorded (for `wait_for=` on the read models)."""
-
-    id: UUID
-    version: int
-    position: int
-    model_config = ConfigDict(extra="allow")
+__all__ = ["WriteResult"]

@@ -1,13 +1,8 @@
-"""Moments in responses: ISO 8601 with the offset written out (``+00:00``, as the API has
-always sent them, never ``Z``)."""
+"""Moments in responses: the one convention of the API (ISO 8601 in UTC with ``Z``), see
+``api.schemas.common.UtcTime``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from api.schemas.common import UtcTime
 
-from pydantic import PlainSerializer
-
-Moment = Annotated[
-    datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json")
-]
+Moment = UtcTime

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from api.app import build_services, close_services, create_app
 from jointcase.storage import init_database
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     SHANGYI,
     TIANZHEN,
@@ -132,14 +132,14 @@ def test_the_timeline_shows_merged_cases_and_the_unmerge(live: World) -> None:
     events = live.get(
         YANGGAO, f"/v1/cases/{a['id']}/timeline", wait_for=done.json()["position"]
     ).json()["events"]
-    types = [e["event_type"] for e in events]
+    types = [e["type"] for e in events]
     assert types.count("Case.Opened") == 2
     assert "Case.MergedInto" in types and "Case.MergeReversed" in types
     assert types[-1] in ("Case.AbsorbedCaseReleased", "Case.MergeReversed")
     positions = [e["position"] for e in events]
     assert positions == sorted(positions)
-    reversed_ = next(e for e in events if e["event_type"] == "Case.MergeReversed")
-    assert reversed_["reason"] == "different after all" and reversed_["county"] == YANGGAO
+    reversed_ = next(e for e in events if e["type"] == "Case.MergeReversed")
+    assert reversed_["reason"] == "different after all" and reversed_["actor"]["county"] == YANGGAO
     assert_problem(live.get(HUAIAN, f"/v1/cases/{a['id']}/timeline"), 404, "not-found")
 
 
@@ -161,7 +161,7 @@ def test_the_audit_trail_is_queryable_and_exports_without_informant_identities(l
     trail = live.get("auditor", "/v1/audit/events", lead_id=lead["id"], wait_for=last).json()[
         "items"
     ]
-    assert [e["event_type"] for e in trail] == [
+    assert [e["type"] for e in trail] == [
         "Lead.Registered",
         "InformantAccessLog.Started",
         "InformantAccessLog.IdentityViewed",
@@ -235,6 +235,7 @@ def test_ready_reports_each_views_lag(live: World) -> None:
         "case_search",
         "workspace",
         "audit",
+        "lead_register",
         "contributions",
         "rewards",
         "findings",

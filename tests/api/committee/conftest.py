@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from api.app import build_services, close_services, create_app
 from jointcase.storage import init_database
-from tests.api.test_routes import HUAIAN, SHANGYI, TIANZHEN, WANQUAN, XINGHE, YANGGAO, World
+from tests.api.world import HUAIAN, SHANGYI, TIANZHEN, WANQUAN, XINGHE, YANGGAO, World
 from tests.pg import scratch_database
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api.bulletin_page import bulletin_html
 from tests.api.committee.conftest import Scenario, bulletin
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     SHANGYI,
     TIANZHEN,

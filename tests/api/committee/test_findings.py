@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.api.committee.conftest import CST, Scenario
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     SHANGYI,
     WANQUAN,

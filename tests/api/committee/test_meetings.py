@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.committee.conftest import Scenario
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     SHANGYI,
     TIANZHEN,

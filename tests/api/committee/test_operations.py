@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.api.committee.conftest import Scenario
-from tests.api.test_routes import (
+from tests.api.world import (
     HUAIAN,
     TIANZHEN,
     XINGHE,

@@ -1,0 +1,229 @@
+"""The lead register: one row per lead with what the list filters and searches on (owner,
+status, source, referral state, dates, free text) and the counties that may see it, folded from
+the lead events as ``domain.access`` decides. Informant identities are never stored here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from domain.access import ALL, counties_a_lead_event_involves
+from projections.base import Batch, BatchProjection, View, clean
+
+COUNT_CAP = 10_000
+#: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
+#: declined or withdrawn.
+REFERRAL_STATES = ("none", "pending", "accepted", "declined", "withdrawn")
+_REFERRAL_EVENTS = {
+    "Lead.Referred": "pending",
+    "Lead.ReferralAccepted": "accepted",
+    "Lead.ReferralDeclined": "declined",
+    "Lead.ReferralWithdrawn": "withdrawn",
+}
+COLUMNS = (
+    "lead_id, version, owner_county, responsible_county, status, closure, source, summary,"
+    " place_county, place_detail, suspected_parties, has_informant, informant_ref, received_at,"
+    " registered_at, modified_at, referral_state, referred_to, shared_with, case_id, case_number"
+)
+
+
+def _escape_like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+class LeadRegisterView(View):
+    name = "lead_register"
+    tables = ("lead_register",)
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS lead_register (
+            lead_id uuid PRIMARY KEY,
+            version integer NOT NULL,
+            owner_county text NOT NULL,
+            responsible_county text NOT NULL,
+            status text NOT NULL,
+            closure text,
+            source text NOT NULL,
+            summary text NOT NULL,
+            place_county text NOT NULL,
+            place_detail text NOT NULL,
+            suspected_parties text[] NOT NULL,
+            has_informant boolean NOT NULL,
+            informant_ref text,
+            received_at timestamptz,
+            registered_at timestamptz NOT NULL,
+            modified_at timestamptz NOT NULL,
+            referral_state text NOT NULL DEFAULT 'none',
+            referred_to text[] NOT NULL DEFAULT '{}',
+            shared_with text[] NOT NULL DEFAULT '{}',
+            case_id uuid,
+            case_number text,
+            visible_to text[] NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS lead_register_visible ON lead_register USING gin (visible_to)",
+        "CREATE INDEX IF NOT EXISTS lead_register_received ON lead_register"
+        " ((coalesce(received_at, registered_at)) DESC)",
+        "CREATE INDEX IF NOT EXISTS lead_register_owner ON lead_register (owner_county, status)",
+    )
+
+    def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        with cursor.connection.pipeline():
+            for event, _, _ in batch:
+                kind = type(event).__qualname__
+                if not kind.startswith("Lead."):
+                    continue
+                for sql, params in _statements(kind, event):
+                    cursor.execute(sql, clean(params))
+
+    def search(
+        self,
+        *,
+        visible_to: str | None,
+        county: str | None = None,
+        status: str | None = None,
+        source: str | None = None,
+        referral: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the leads a reader may see (``visible_to``: a county, ``ALL``, or None
+        for none), newest received first, and how many match (counted up to COUNT_CAP)."""
+        if visible_to is None:
+            return 0, []
+        where = ["true"]
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if visible_to != ALL:
+            where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+            params["visible_to"] = visible_to
+        for column, value in (
+            ("owner_county", county),
+            ("status", status),
+            ("source", source),
+            ("referral_state", referral),
+        ):
+            if value is not None:
+                where.append(f"{column} = %({column})s")
+                params[column] = value
+        if since is not None:
+            where.append("coalesce(received_at, registered_at) >= %(since)s")
+            params["since"] = since
+        if until is not None:
+            where.append("coalesce(received_at, registered_at) < %(until)s")
+            params["until"] = until
+        if text:
+            where.append(
+                "(summary || ' ' || place_county || ' ' || place_detail || ' '"
+                " || array_to_string(suspected_parties, ' ')) ILIKE %(text)s"
+            )
+            params["text"] = _escape_like(text)
+        condition = " AND ".join(where)
+        rows = self.query(
+            f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
+            " ORDER BY coalesce(received_at, registered_at) DESC, lead_id"
+            " LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+        )
+        counted = self.query(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM lead_register WHERE {condition}"
+            f" LIMIT {COUNT_CAP + 1}) AS matches",
+            params,
+        )
+        return counted[0]["n"], rows
+
+
+def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """The row changes one lead event makes (every event also bumps version and time)."""
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    if kind == "Lead.Registered":
+        out.append(
+            (
+                "INSERT INTO lead_register (lead_id, version, owner_county, responsible_county,"
+                " status, source, summary, place_county, place_detail, suspected_parties,"
+                " has_informant, informant_ref, received_at, registered_at, modified_at,"
+                " visible_to) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s, %s) ON CONFLICT (lead_id) DO NOTHING",
+                (
+                    e.originator_id,
+                    e.originator_version,
+                    e.county,
+                    e.county,
+                    e.source,
+                    e.summary,
+                    e.place_county,
+                    e.place_detail,
+                    list(e.suspected_parties),
+                    e.informant_ciphertext is not None,
+                    e.informant_ref,
+                    e.received_at,
+                    e.timestamp,
+                    e.timestamp,
+                    sorted(counties_a_lead_event_involves(e)),
+                ),
+            )
+        )
+        return out
+    out.append(
+        (
+            "UPDATE lead_register SET version = %s, modified_at = %s WHERE lead_id = %s",
+            (e.originator_version, e.timestamp, e.originator_id),
+        )
+    )
+    for county in sorted(counties_a_lead_event_involves(e)):
+        out.append(
+            (
+                "UPDATE lead_register SET visible_to = array_append(visible_to, %s)"
+                " WHERE lead_id = %s AND NOT visible_to @> ARRAY[%s]::text[]",
+                (county, e.originator_id, county),
+            )
+        )
+    state = _REFERRAL_EVENTS.get(kind)
+    if state is not None:
+        out.append(
+            (
+                "UPDATE lead_register SET referral_state = %s WHERE lead_id = %s",
+                (state, e.originator_id),
+            )
+        )
+    if kind == "Lead.Referred":
+        out.append(_append("referred_to", e.to_county, e.originator_id))
+    elif kind == "Lead.ReferralAccepted":
+        out.append(
+            (
+                "UPDATE lead_register SET responsible_county = %s WHERE lead_id = %s",
+                (e.actor.county, e.originator_id),
+            )
+        )
+    elif kind == "Lead.Shared":
+        out.extend(_append("shared_with", county, e.originator_id) for county in e.counties)
+    elif kind == "Lead.ConvertedToCase":
+        out.append(
+            (
+                "UPDATE lead_register SET status = 'converted', case_id = %s, case_number = %s"
+                " WHERE lead_id = %s",
+                (e.case_id, e.case_number, e.originator_id),
+            )
+        )
+    elif kind == "Lead.Closed":
+        out.append(
+            (
+                "UPDATE lead_register SET status = 'closed', closure = %s WHERE lead_id = %s",
+                (e.closure, e.originator_id),
+            )
+        )
+    return out
+
+
+def _append(column: str, value: str, lead_id: Any) -> tuple[str, tuple[Any, ...]]:
+    return (
+        f"UPDATE lead_register SET {column} = array_append({column}, %s)"
+        f" WHERE lead_id = %s AND NOT {column} @> ARRAY[%s]::text[]",
+        (value, lead_id, value),
+    )
+
+
+class LeadRegisterProjection(BatchProjection):
+    name = "lead_register"
