@@ -9,12 +9,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from api import errors, metrics
-from api.deps import Services
+from api.deps import Services, reject_unknown_query
 from api.jsonresp import JSONResponse
 from api.routers import (
     bulletins,
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         "needs `Authorization: Bearer <token>` (issued by `jointcase officers add`).",
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        dependencies=[Depends(reject_unknown_query)],
     )
     if services is not None:
         app.state.services = services
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     for module in (health, views, leads, cases, reference, events):
+        errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     for module in (
         contributions,
@@ -153,5 +155,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         price_inspections,
         bulletins,
     ):
+        errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     return app

@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from api.errors import ApiProblem, domain_problem
+from api.errors import ApiProblem, domain_problem, query_names
 from api.jsonresp import dumps
 from api.metrics import COMMANDS
 from api.schemas import IsoDateTime
@@ -224,3 +224,20 @@ VersionQuery = Annotated[
 AsOfQuery = Annotated[
     IsoDateTime | None, Query(description="Read the record as it was at this moment (ISO 8601).")
 ]
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A query parameter the route does not declare is refused (422), not silently ignored: a
+    misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = query_names(dependant)
+    unknown = sorted(set(request.query_params.keys()) - declared)
+    if unknown:
+        raise ApiProblem(
+            422,
+            f"unknown query parameter(s): {', '.join(repr(u) for u in unknown)[:200]}",
+            "invalid-input",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -169,3 +170,40 @@ def install(app: FastAPI) -> None:
         return problem(
             500, "an unexpected error occurred; it has been logged", "internal-error", request
         )
+
+
+def declare_framework_problems(routes: Iterable[Any]) -> None:
+    """Adds to each route's documented responses the problems the framework itself can answer,
+    whatever the route does: 401 without a valid token, 400 for a body that is not JSON, 422 for
+    input that does not validate (unknown query parameters included), 503 when `wait_for=` is not
+    reached in time, 404 when a typed path segment (an id, a year) does not fit. The statuses a route's own rules give are declared by the route."""
+    for route in routes:
+        dependant = getattr(route, "dependant", None)
+        if dependant is None or not getattr(route, "include_in_schema", False):
+            continue
+        statuses: set[int] = {422}
+        if getattr(route, "body_field", None) is not None:
+            statuses.add(400)
+        if _calls(dependant, "current_officer"):
+            statuses.add(401)
+        if "wait_for" in query_names(dependant):
+            statuses.add(503)
+        if ":" in getattr(route, "path", ""):  # a typed path segment: anything else is no route
+            statuses.add(404)
+        for status, response in problems(*statuses).items():
+            route.responses.setdefault(status, response)  # type: ignore[attr-defined]
+
+
+def _calls(dependant: Any, name: str) -> bool:
+    call = getattr(dependant, "call", None)
+    if getattr(call, "__name__", None) == name:
+        return True
+    return any(_calls(sub, name) for sub in dependant.dependencies)
+
+
+def query_names(dependant: Any) -> set[str]:
+    """The names of the query parameters a route (and its dependencies) declares."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= query_names(sub)
+    return names

@@ -20,7 +20,7 @@ _HTML = {"text/html": {"schema": {"type": "string", "description": "The bulletin
 
 
 @router.get(
-    "/bulletins/{county}/{year}/{quarter}",
+    "/bulletins/{county}/{year:int}/{quarter:int}",
     response_model=BulletinPublic,
     responses={200: {"content": _HTML}, **problems(401, 422)},
 )

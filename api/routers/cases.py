@@ -74,7 +74,7 @@ def get_case_by_number(
     return case_public(case, services.app.police_advice(case.id))
 
 
-@router.get("/{case_id}", response_model=CasePublic, responses=problems(*READ))
+@router.get("/{case_id:uuid}", response_model=CasePublic, responses=problems(*READ))
 def get_case(
     case_id: UUID,
     services: ServicesDep,
@@ -91,7 +91,9 @@ def get_case(
 
 
 @router.get(
-    "/{case_id}/history", response_model=CaseEventsPublic, responses=problems(401, 404, 422, 503)
+    "/{case_id:uuid}/history",
+    response_model=CaseEventsPublic,
+    responses=problems(401, 404, 422, 503),
 )
 def case_history(
     case_id: VisibleCaseId, services: ServicesDep, wait_for: WaitFor = None
@@ -108,7 +110,9 @@ def case_history(
     )
 
 
-@router.post("/{case_id}/seizures", status_code=201, response_model=WriteResult, responses=WRITES)
+@router.post(
+    "/{case_id:uuid}/seizures", status_code=201, response_model=WriteResult, responses=WRITES
+)
 def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     """Record a seizure: quantity in any unit (stored as 支), value in yuan with its price basis."""
     app = w.services.app
@@ -131,7 +135,7 @@ def record_seizure(case_id: UUID, body: SeizureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/co-handlers", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/co-handlers", response_model=WriteResult, responses=WRITES)
 def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> object:
     """The lead county invites another county to handle the case jointly (协同办理)."""
     app = w.services.app
@@ -141,7 +145,7 @@ def invite_co_handler(case_id: UUID, body: CoHandlerInvitation, w: WriteDep) -> 
 
 
 @router.post(
-    "/{case_id}/co-handlers/{county}/acceptance",
+    "/{case_id:uuid}/co-handlers/{county}/acceptance",
     response_model=WriteResult,
     responses=WRITES_WITHOUT_BODY,
 )
@@ -152,7 +156,7 @@ def accept_co_handling(case_id: UUID, county: str, w: WriteDep) -> object:
 
 
 @router.post(
-    "/{case_id}/co-handlers/{county}/declination", response_model=WriteResult, responses=WRITES
+    "/{case_id:uuid}/co-handlers/{county}/declination", response_model=WriteResult, responses=WRITES
 )
 def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The invited county declines, with a reason."""
@@ -165,7 +169,10 @@ def decline_co_handling(case_id: UUID, county: str, body: ReasonBody, w: WriteDe
 
 
 @router.post(
-    "/{case_id}/assistance-requests", status_code=201, response_model=WriteResult, responses=WRITES
+    "/{case_id:uuid}/assistance-requests",
+    status_code=201,
+    response_model=WriteResult,
+    responses=WRITES,
 )
 def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> object:
     """Ask another county for assistance (协查), with a deadline."""
@@ -179,7 +186,7 @@ def request_assistance(case_id: UUID, body: AssistanceCreate, w: WriteDep) -> ob
 
 
 @router.post(
-    "/{case_id}/assistance-requests/{request_id}/answer",
+    "/{case_id:uuid}/assistance-requests/{request_id:uuid}/answer",
     response_model=WriteResult,
     responses=WRITES,
 )
@@ -193,7 +200,7 @@ def answer_assistance(
     )
 
 
-@router.post("/{case_id}/merge", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/merge", response_model=WriteResult, responses=WRITES)
 def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """Merge this case into the survivor (并案). Across counties, the first county's call records
     its consent (`merged: false`, `awaiting` names the other county) and the second merges. The
@@ -205,7 +212,7 @@ def merge_case(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/merge/declination", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/merge/declination", response_model=WriteResult, responses=WRITES)
 def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     """The other county refuses a proposed merge; the proposal is dropped."""
     app = w.services.app
@@ -214,7 +221,7 @@ def decline_merge(case_id: UUID, body: MergeCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/unmerge", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/unmerge", response_model=WriteResult, responses=WRITES)
 def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reverse a wrong merge of this (absorbed) case; both cases record it."""
     app = w.services.app
@@ -222,7 +229,7 @@ def unmerge_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
 
 
 @router.get(
-    "/{case_id}/police-advice", response_model=PoliceAdvicePublic, responses=problems(*READ)
+    "/{case_id:uuid}/police-advice", response_model=PoliceAdvicePublic, responses=problems(*READ)
 )
 def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> object:
     """Which advisory criminal thresholds the seizures (merged cases included) reach."""
@@ -235,7 +242,7 @@ def police_advice(case_id: UUID, services: ServicesDep, officer: CurrentOfficer)
     }
 
 
-@router.post("/{case_id}/police-referral", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/police-referral", response_model=WriteResult, responses=WRITES)
 def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> object:
     """Refer the case to police (移送公安); the thresholds reached are recorded with it."""
     app = w.services.app
@@ -246,7 +253,9 @@ def refer_to_police(case_id: UUID, body: PoliceReferralCreate, w: WriteDep) -> o
     )
 
 
-@router.post("/{case_id}/police-referral/acceptance", response_model=WriteResult, responses=WRITES)
+@router.post(
+    "/{case_id:uuid}/police-referral/acceptance", response_model=WriteResult, responses=WRITES
+)
 def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: WriteDep) -> object:
     """Record that the police accepted the case."""
     app = w.services.app
@@ -257,7 +266,7 @@ def record_police_acceptance(case_id: UUID, body: PoliceAcceptanceCreate, w: Wri
     )
 
 
-@router.post("/{case_id}/closure", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/closure", response_model=WriteResult, responses=WRITES)
 def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     """Close the case (结案) with an outcome."""
     app = w.services.app
@@ -266,7 +275,7 @@ def close_case(case_id: UUID, body: CaseClosureCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{case_id}/reopening", response_model=WriteResult, responses=WRITES)
+@router.post("/{case_id:uuid}/reopening", response_model=WriteResult, responses=WRITES)
 def reopen_case(case_id: UUID, body: ReasonBody, w: WriteDep) -> object:
     """Reopen a closed case, with a reason."""
     app = w.services.app

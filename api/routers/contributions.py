@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["contributions"])
 
 
 @router.get(
-    "/cases/{case_id}/contributions",
+    "/cases/{case_id:uuid}/contributions",
     response_model=CaseLedgerPublic,
     responses=problems(401, 404, 422, 503),
 )

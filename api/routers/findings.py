@@ -44,7 +44,7 @@ def list_findings(
 
 
 @router.get(
-    "/findings/{finding_id}", response_model=FindingPublic, responses=problems(401, 404, 422)
+    "/findings/{finding_id:uuid}", response_model=FindingPublic, responses=problems(401, 404, 422)
 )
 def get_finding(
     finding_id: UUID, services: ServicesDep, officer: CurrentOfficer, response: Response
@@ -55,7 +55,7 @@ def get_finding(
 
 
 @router.post(
-    "/findings/{finding_id}/decision",
+    "/findings/{finding_id:uuid}/decision",
     response_model=WriteResult,
     responses=problems(401, 403, 404, 409, 412, 422),
 )

@@ -96,7 +96,7 @@ def list_leads(
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
-@router.get("/{lead_id}", response_model=LeadPublic, responses=problems(*READ))
+@router.get("/{lead_id:uuid}", response_model=LeadPublic, responses=problems(*READ))
 def get_lead(
     lead_id: UUID,
     services: ServicesDep,
@@ -111,7 +111,7 @@ def get_lead(
     return lead_public(lead)
 
 
-@router.post("/{lead_id}/referrals", response_model=WriteResult, responses=WRITES)
+@router.post("/{lead_id:uuid}/referrals", response_model=WriteResult, responses=WRITES)
 def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
     """Refer the lead to another county (线索移交); deadlines come from the agreement's settings."""
     app = w.services.app
@@ -121,7 +121,7 @@ def refer_lead(lead_id: UUID, body: ReferralCreate, w: WriteDep) -> object:
 
 
 @router.post(
-    "/{lead_id}/referrals/{county}/acceptance",
+    "/{lead_id:uuid}/referrals/{county}/acceptance",
     response_model=WriteResult,
     responses=WRITES_WITHOUT_BODY,
 )
@@ -132,7 +132,7 @@ def accept_referral(lead_id: UUID, county: str, w: WriteDep) -> object:
 
 
 @router.post(
-    "/{lead_id}/referrals/{county}/declination", response_model=WriteResult, responses=WRITES
+    "/{lead_id:uuid}/referrals/{county}/declination", response_model=WriteResult, responses=WRITES
 )
 def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The receiving county declines the referral, with a reason."""
@@ -143,7 +143,7 @@ def decline_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) 
 
 
 @router.post(
-    "/{lead_id}/referrals/{county}/withdrawal", response_model=WriteResult, responses=WRITES
+    "/{lead_id:uuid}/referrals/{county}/withdrawal", response_model=WriteResult, responses=WRITES
 )
 def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep) -> object:
     """The referring county withdraws a referral that has not been answered."""
@@ -153,7 +153,7 @@ def withdraw_referral(lead_id: UUID, county: str, body: ReasonBody, w: WriteDep)
     )
 
 
-@router.post("/{lead_id}/shares", response_model=WriteResult, responses=WRITES)
+@router.post("/{lead_id:uuid}/shares", response_model=WriteResult, responses=WRITES)
 def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     """Share the lead for information with several counties (情报共享); the owner stays."""
     app = w.services.app
@@ -162,7 +162,7 @@ def share_lead(lead_id: UUID, body: ShareCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/feedback", response_model=WriteResult, responses=WRITES)
+@router.post("/{lead_id:uuid}/feedback", response_model=WriteResult, responses=WRITES)
 def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     """Feedback (反馈) by the county that accepted the lead, visible to the referring county."""
     app = w.services.app
@@ -171,7 +171,7 @@ def give_feedback(lead_id: UUID, body: FeedbackCreate, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/corroborations", response_model=WriteResult, responses=WRITES)
+@router.post("/{lead_id:uuid}/corroborations", response_model=WriteResult, responses=WRITES)
 def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> object:
     """Another county reports it saw the same thing, or did not find it."""
     app = w.services.app
@@ -180,7 +180,9 @@ def corroborate_lead(lead_id: UUID, body: CorroborationCreate, w: WriteDep) -> o
     )
 
 
-@router.post("/{lead_id}/conversion", status_code=201, response_model=WriteResult, responses=WRITES)
+@router.post(
+    "/{lead_id:uuid}/conversion", status_code=201, response_model=WriteResult, responses=WRITES
+)
 def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
     """Open a case (立案) from this lead; the answer is the new case."""
     app = w.services.app
@@ -199,7 +201,7 @@ def convert_lead(lead_id: UUID, body: LeadConversion, w: WriteDep) -> object:
     )
 
 
-@router.post("/{lead_id}/closure", response_model=WriteResult, responses=WRITES)
+@router.post("/{lead_id:uuid}/closure", response_model=WriteResult, responses=WRITES)
 def close_lead(lead_id: UUID, body: LeadClosureCreate, w: WriteDep) -> object:
     """Close the lead: unfounded (查无实据), duplicate, or merged into another lead."""
     app = w.services.app
@@ -211,7 +213,7 @@ def close_lead(lead_id: UUID, body: LeadClosureCreate, w: WriteDep) -> object:
 
 
 @router.post(
-    "/{lead_id}/informant-disclosures",
+    "/{lead_id:uuid}/informant-disclosures",
     response_model=InformantDisclosurePublic,
     responses=WRITES,
 )

@@ -46,7 +46,7 @@ def plan_operation(body: OperationCreate, w: WriteDep) -> Response:
 
 
 @router.get(
-    "/joint-operations/{operation_id}",
+    "/joint-operations/{operation_id:uuid}",
     response_model=OperationPublic,
     responses=problems(401, 404, 422),
 )
@@ -69,7 +69,7 @@ def list_operations(
 
 
 @router.post(
-    "/joint-operations/{operation_id}/cases",
+    "/joint-operations/{operation_id:uuid}/cases",
     response_model=WriteResult,
     responses=problems(401, 403, 404, 409, 412, 422),
 )
@@ -83,7 +83,7 @@ def attach_case(operation_id: UUID, body: AttachedCaseCreate, w: WriteDep) -> Re
 
 
 @router.post(
-    "/joint-operations/{operation_id}/conclusion",
+    "/joint-operations/{operation_id:uuid}/conclusion",
     response_model=WriteResult,
     responses=problems(401, 403, 404, 409, 412, 422),
 )

@@ -53,7 +53,9 @@ def file_claim(body: ClaimCreate, w: WriteDep) -> Response:
     )
 
 
-@router.get("/rewards/{reward_id}", response_model=RewardPublic, responses=problems(401, 404, 422))
+@router.get(
+    "/rewards/{reward_id:uuid}", response_model=RewardPublic, responses=problems(401, 404, 422)
+)
 def get_reward(
     reward_id: UUID, services: ServicesDep, officer: CurrentOfficer, response: Response
 ) -> object:
@@ -75,7 +77,7 @@ def list_rewards(
 
 
 @router.post(
-    "/rewards/{reward_id}/proposal",
+    "/rewards/{reward_id:uuid}/proposal",
     response_model=RewardWritten,
     responses=problems(401, 403, 404, 409, 412, 422, 503),
 )
@@ -89,7 +91,7 @@ def propose(reward_id: UUID, w: WriteDep) -> Response:
 
 
 @router.get(
-    "/rewards/{reward_id}/recomputation",
+    "/rewards/{reward_id:uuid}/recomputation",
     response_model=RecomputationPublic,
     responses=problems(401, 403, 404, 409, 422, 503),
 )
@@ -99,7 +101,9 @@ def recompute(reward_id: UUID, services: ServicesDep, officer: CurrentOfficer) -
     return services.app.recompute_reward(reward_id, viewer=officer.actor)
 
 
-@router.post("/rewards/{reward_id}/approval", response_model=RewardWritten, responses=STEP_PROBLEMS)
+@router.post(
+    "/rewards/{reward_id:uuid}/approval", response_model=RewardWritten, responses=STEP_PROBLEMS
+)
 def approve(reward_id: UUID, body: ApprovalCreate, w: WriteDep) -> Response:
     """Approve the proposal as computed (not by the member who proposed it)."""
     return w.run(
@@ -109,7 +113,7 @@ def approve(reward_id: UUID, body: ApprovalCreate, w: WriteDep) -> Response:
 
 
 @router.post(
-    "/rewards/{reward_id}/adjustment", response_model=RewardWritten, responses=STEP_PROBLEMS
+    "/rewards/{reward_id:uuid}/adjustment", response_model=RewardWritten, responses=STEP_PROBLEMS
 )
 def adjust(reward_id: UUID, body: AdjustmentCreate, w: WriteDep) -> Response:
     """Decide different figures, with a written reason (not by the member who proposed)."""
@@ -122,7 +126,9 @@ def adjust(reward_id: UUID, body: AdjustmentCreate, w: WriteDep) -> Response:
     )
 
 
-@router.post("/rewards/{reward_id}/payment", response_model=RewardWritten, responses=STEP_PROBLEMS)
+@router.post(
+    "/rewards/{reward_id:uuid}/payment", response_model=RewardWritten, responses=STEP_PROBLEMS
+)
 def pay(reward_id: UUID, body: PaymentCreate, w: WriteDep) -> Response:
     """Record the payment of the decided reward."""
     return w.run(

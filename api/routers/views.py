@@ -82,7 +82,7 @@ def search_cases(
 
 
 @router.get(
-    "/cases/{case_id}/timeline",
+    "/cases/{case_id:uuid}/timeline",
     response_model=CaseEventsPublic,
     responses=problems(401, 404, 422, 503),
 )
