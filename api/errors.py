@@ -191,7 +191,7 @@ def declare_framework_problems(routes: Iterable[Any]) -> None:
         if ":" in getattr(route, "path", ""):  # a typed path segment: anything else is no route
             statuses.add(404)
         for status, response in problems(*statuses).items():
-            route.responses.setdefault(status, response)  # type: ignore[attr-defined]
+            route.responses.setdefault(status, response)
 
 
 def _calls(dependant: Any, name: str) -> bool:
