@@ -14,8 +14,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import (
+    AlreadyCorroborated,
     AlreadyShared,
     CorroborationByOwner,
+    CorroborationByResponsibleCounty,
     InvalidInput,
     LeadMergeInvalid,
     NoAcceptedReferral,
@@ -228,9 +230,18 @@ class Lead(Referrals, Aggregate):
         )
 
     def corroborate(self, result: CorroborationResult | str, note: str, ctx: Context) -> None:
+        """Another county reports what it saw (seen / not found): once per county, and never
+        the owning or the responsible county, whose own work is not corroboration."""
         self._check_not_closed()
-        if ctx.actor.county == self.owner_county:
+        county = ctx.actor.county
+        if county == self.owner_county:
             raise CorroborationByOwner("the owning county cannot corroborate its own lead")
+        if county == self.responsible_county:
+            raise CorroborationByResponsibleCounty(
+                f"{county} is responsible for this lead and cannot corroborate it"
+            )
+        if any(c.county == county for c in self.corroborations):
+            raise AlreadyCorroborated(f"{county} already corroborated this lead (once per county)")
         try:
             result = CorroborationResult(result)
         except ValueError as e:
