@@ -172,7 +172,10 @@ class RewardUseCases(Store):
         expected_version: int | None = None,
     ) -> Written:
         return self._on_reward(
-            reward_id, ctx, expected_version, lambda reward: reward.adjust(lines, reason, ctx)
+            reward_id,
+            ctx,
+            expected_version,
+            lambda reward: reward.adjust(self.ports.policies.current(), lines, reason, ctx),
         )
 
     def record_reward_payment(
