@@ -157,6 +157,10 @@ class AssistanceAlreadyAnswered(RuleViolation):
     rule = "assistance-already-answered"
 
 
+class AssistanceCancelled(RuleViolation):
+    rule = "assistance-cancelled"
+
+
 class NotAssistanceRecipient(RuleViolation):
     rule = "not-assistance-recipient"
 

@@ -257,6 +257,16 @@ def assistance_answered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
     return [_close(f"assist:{e.originator_id}:{e.request_id}", e, "answered")]
 
 
+def assistance_cancelled(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """A cancelled request is dropped: nothing is left to do, and nothing is overdue."""
+    return [
+        (
+            "DELETE FROM workspace_items WHERE item_id = %s",
+            (f"assist:{e.originator_id}:{e.request_id}",),
+        )
+    ]
+
+
 def merge_consent(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
     other = e.survivor_county if e.actor.county != e.survivor_county else None
     item = f"merge:{e.originator_id}:{e.survivor_id}"
@@ -297,6 +307,7 @@ HANDLERS = {
     "Case.CoHandlerDeclined": invitation_answered("declined"),
     "Case.AssistanceRequested": assistance_requested,
     "Case.AssistanceAnswered": assistance_answered,
+    "Case.AssistanceCancelled": assistance_cancelled,
     "Case.MergeConsentGiven": merge_consent,
     "Case.MergedInto": merge_settled("merged"),
     "Case.MergeProposalDeclined": merge_settled("declined"),

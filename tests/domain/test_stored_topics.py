@@ -70,6 +70,7 @@ TOPICS_BEFORE_THE_SPLIT = {
 
 #: Events added since, each recorded under the aggregate's topic like the others.
 TOPICS_ADDED_SINCE = {
+    "domain.case:Case.AssistanceCancelled": Case.AssistanceCancelled,
     "domain.rewards:Reward.ProposalAdjusted": Reward.ProposalAdjusted,
 }
 KNOWN_TOPICS = {**TOPICS_BEFORE_THE_SPLIT, **TOPICS_ADDED_SINCE}
