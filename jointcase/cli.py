@@ -107,7 +107,9 @@ def _officer_store(settings: Settings):  # type: ignore[no-untyped-def]
     db = resolve_database(settings)
     if not tables_exist(db):
         fail("the tables do not exist yet: run `jointcase db init` first")
-    return OfficerStore(open_pool(db, size=1), token_pepper(settings, db))
+    return OfficerStore(
+        open_pool(db, size=1), token_pepper(settings, db), settings.token_lifetime()
+    )
 
 
 @officers_app.command("add")
@@ -163,6 +165,20 @@ def officers_revoke(officer_id: str) -> None:
         fail(str(e))
         return
     typer.echo(f"revoked {officer.officer_id} ({officer.name})")
+
+
+@officers_app.command("rotate")
+def officers_rotate(officer_id: str) -> None:
+    """Issue an officer a new token (shown once); the old one stops working at once. The
+    officer keeps the same id, so every recorded duty stays with the same person."""
+    settings = _settings()
+    try:
+        officer, token = _officer_store(settings).rotate(officer_id)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"officer {officer.officer_id} ({officer.name}, {officer.county}, {officer.role})")
+    typer.echo(f"token (shown once): {token}")
 
 
 @app.command()
