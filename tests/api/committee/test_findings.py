@@ -99,3 +99,35 @@ def test_a_late_acknowledgement_cites_the_exact_referral_and_its_late_answer(
     assert deadline["late_answer"]["position"] == declining["position"]
     assert deadline["late_answer"]["event_type"] == "Lead.ReferralDeclined"
     assert deadline["deadline"] == to_huaian["data"]["acknowledge_by"].replace("Z", "+00:00")
+
+
+def test_an_assistance_request_cancelled_by_closing_the_case_is_never_charged(
+    scenario: Scenario,
+) -> None:
+    """阳高 asks 怀安 for assistance, then closes the case before 怀安 answers: the request is
+    cancelled with an event, dropped from 怀安's workspace, and no scan charges 怀安 for it."""
+    w, clock = scenario.w, scenario.clock
+    clock.at(5, 2)
+    case = w.post(YANGGAO, "/v1/cases", {"case_type": "other", "title": "closed early"}).json()
+    w.post(
+        YANGGAO,
+        f"/v1/cases/{case['id']}/assistance-requests",
+        {"to_county": HUAIAN, "request": "check the shop"},
+    ).json()
+    clock.at(5, 3)
+    closed = w.post(
+        YANGGAO, f"/v1/cases/{case['id']}/closure", {"outcome": "unfounded", "reason": "no goods"}
+    )
+    assert closed.status_code == 200, closed.text
+    [request] = w.get(YANGGAO, f"/v1/cases/{case['id']}").json()["assistance"]
+    assert request["cancelled_because"] == "the case was closed"
+    history = w.get(YANGGAO, f"/v1/cases/{case['id']}/history").json()["events"]
+    assert [e["type"] for e in history][-2:] == ["Case.AssistanceCancelled", "Case.Closed"]
+    items = w.get(HUAIAN, "/v1/workspace", wait_for=closed.json()["position"]).json()["items"]
+    assert all(item["case_id"] != case["id"] for item in items)
+    clock.at(5, 30)  # long after the request's deadline
+    scan = w.post("committee-a", "/v1/findings/scan").json()
+    found = w.get("committee-a", "/v1/findings", wait_for=scan["position"]).json()["items"]
+    assert not [
+        f for f in found if f["kind"] == "assistance_not_answered" and case["id"] in f["subject"]
+    ]
