@@ -102,8 +102,13 @@ class Reward(Aggregate):
 
         def apply(self, reward: Reward) -> None:
             assert reward.proposal is not None
+            computed = reward.proposal.get("computed") or {
+                "total": reward.proposal["total"],
+                "lines": reward.proposal["lines"],
+            }
             reward.proposal = {
                 **reward.proposal,
+                "computed": computed,  # what the policy and the ledger gave, to recompute
                 "total": self.total,
                 "lines": list(self.lines),
                 "version": reward.proposal.get("version", 1) + 1,

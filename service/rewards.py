@@ -135,9 +135,10 @@ class RewardUseCases(Store):
         policy in force: the figures must match (reproducible decisions)."""
         require_committee_reader(viewer)
         reward = self._load(Reward, reward_id)
-        recorded = reward.proposal
-        if recorded is None:
+        if reward.proposal is None:
             raise RewardStepOutOfOrder("the reward has no proposal yet")
+        # An adjusted proposal is recomputed against the figures computed before adjusting.
+        recorded = {**reward.proposal, **(reward.proposal.get("computed") or {})}
         policy = self.ports.policies.current()
         case = self._load(Case, reward.case_id)
         at = recorded["as_of_position"]

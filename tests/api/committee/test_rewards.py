@@ -115,6 +115,9 @@ def test_an_adjustment_needs_a_written_reason_and_another_member(scenario: Scena
             409,
             "separation-of-duties",
         )
+    again = w.get("auditor", f"/v1/rewards/{reward}/recomputation").json()
+    assert again["matches"] is True  # the computed figures, before the adjustment
+    assert again["recorded"]["total"] != "300.00"
     approved = w.post("committee-c", f"/v1/rewards/{reward}/approval", {"reason": "ok"})
     assert approved.status_code == 200, approved.text
     assert approved.json()["decision"] == {
