@@ -25,6 +25,7 @@ from api.routers import (
     health,
     leads,
     meetings,
+    officers,
     operations,
     price_inspections,
     reference,
@@ -63,7 +64,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     return Services(
         settings=settings,
         app=app,
-        officers=OfficerStore(pool, token_pepper(settings, db)),
+        officers=OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime()),
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
@@ -140,10 +141,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(request: Request) -> Response:
+        metrics.check_scraper(request.app.state.services.settings, request)
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events):
+    for module in (health, views, leads, cases, reference, events, officers):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     for module in (

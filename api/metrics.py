@@ -1,15 +1,21 @@
 """Prometheus metrics at /metrics: requests by route and status, latency, command outcomes,
 read-model lag per view and connection-pool use. (With several uvicorn workers each process
-answers for itself; scrape each, or run one worker per container.)"""
+answers for itself; scrape each, or run one worker per container.) They show how busy each
+route is, so they are served only to a scraper holding ``JOINTCASE_METRICS_TOKEN``; without
+that setting /metrics answers 404, like a route that does not exist."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Any
 
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from api.errors import ApiProblem
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -74,6 +80,22 @@ class ServiceCollector(Collector):
 
 COLLECTOR = ServiceCollector(None)
 REGISTRY.register(COLLECTOR)
+
+
+def check_scraper(settings: Any, request: Request) -> None:
+    """Lets a request read the metrics only with the configured metrics token."""
+    expected = settings.metrics_token
+    if expected is None:
+        raise ApiProblem(404, "there is nothing at /metrics", "not-found")
+    sent = request.headers.get("authorization", "")
+    wanted = f"Bearer {expected.get_secret_value()}"
+    if not hmac.compare_digest(sent.encode(), wanted.encode()):
+        raise ApiProblem(
+            401,
+            "send Authorization: Bearer <the metrics token>",
+            "not-authenticated",
+            {"WWW-Authenticate": 'Bearer realm="jointcase-metrics"'},
+        )
 
 
 def install_collector(services: Any) -> None:

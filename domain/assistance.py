@@ -1,5 +1,6 @@
 """Assistance (协查) between counties on a case: a participant asks another county, with a
-deadline; only the county asked answers, once."""
+deadline; only the county asked answers, once. Closing or merging the case cancels the requests
+still open, each with an event, so that a cancelled request is never charged to the county asked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from domain.case_state import CaseState
 from domain.errors import (
     AssistanceAlreadyAnswered,
+    AssistanceCancelled,
     AssistanceNotFound,
     AssistanceToOwnCounty,
     InvalidInput,
@@ -35,6 +37,12 @@ class AssistanceRequest:
     answer: str | None = None
     answered_at: datetime | None = None
     answered_by: str | None = None
+    cancelled_at: datetime | None = None
+    cancelled_because: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.cancelled_at is None
 
 
 class Assistance(CaseState):
@@ -67,6 +75,15 @@ class Assistance(CaseState):
             request.answered_at = self.timestamp
             request.answered_by = self.actor.officer_id
 
+    class AssistanceCancelled(JointEvent):
+        request_id: UUID
+        because: str
+
+        def apply(self, case: Case) -> None:
+            request = case.assistance[str(self.request_id)]
+            request.cancelled_at = self.timestamp
+            request.cancelled_because = self.because
+
     def request_assistance(
         self, request_id: UUID, to_county: str, request: str, due: datetime, ctx: Context
     ) -> None:
@@ -96,9 +113,25 @@ class Assistance(CaseState):
             )
         if request.answered_at is not None:
             raise AssistanceAlreadyAnswered("this assistance request was already answered")
+        if request.cancelled_at is not None:
+            raise AssistanceCancelled(
+                f"this assistance request was cancelled ({request.cancelled_because})"
+            )
         self.trigger_event(
             self.AssistanceAnswered,
             request_id=request_id,
             answer=required_text(answer, "an answer"),
             **stamp(ctx),
         )
+
+    def _cancel_open_assistance(self, because: str, ctx: Context) -> None:
+        """Cancels every request still open (the case is being closed or merged), in the order
+        they were made; the caller has checked that it may close or merge the case."""
+        for request in list(self.assistance.values()):
+            if request.is_open:
+                self.trigger_event(
+                    self.AssistanceCancelled,
+                    request_id=request.request_id,
+                    because=because,
+                    **stamp(ctx),
+                )

@@ -125,10 +125,12 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
             outcome = CaseOutcome(outcome)
         except ValueError as e:
             raise InvalidInput(f"unknown case outcome {outcome!r}") from e
+        reason = required_text(reason, "the reason for closing")
+        self._cancel_open_assistance("the case was closed", ctx)
         self.trigger_event(
             self.Closed,
             outcome=str(outcome),
-            reason=required_text(reason, "the reason for closing"),
+            reason=reason,
             **stamp(ctx),
         )
 

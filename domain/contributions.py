@@ -22,8 +22,8 @@ class Contribution:
     and when; ``value`` and ``sticks`` are what a seizure seized."""
 
     position: int
-    kind: str  # lead_registered, lead_referred, lead_corroborated, case_led, case_co_handled,
-    #            assistance_answered, seizure_made
+    kind: str  # lead_registered, lead_referred, lead_corroborated, lead_not_found, case_led,
+    #            case_co_handled, assistance_answered, seizure_made
     county: str
     officer_id: str
     case_id: UUID | None
@@ -34,6 +34,23 @@ class Contribution:
 
 
 LEAD_PROVIDER_KINDS = frozenset({"lead_registered", "lead_referred", "lead_corroborated"})
+#: A corroboration that found nothing: recorded effort, a lead provider only if the policy says so.
+NOT_FOUND_KIND = "lead_not_found"
+
+
+def corroboration_kind(result: str) -> str:
+    """The ledger kind of a corroboration: "seen" contributes to the lead; "not found" is
+    recorded effort of a kind of its own (DOMAIN.md, "Trust rules")."""
+    return "lead_corroborated" if result == "seen" else NOT_FOUND_KIND
+
+
+def lead_provider_kinds(policy: RewardPolicy) -> frozenset[str]:
+    """The contributions that earn the lead-provider share under this policy."""
+    if policy.not_found_earns_lead_provider_share:
+        return LEAD_PROVIDER_KINDS | {NOT_FOUND_KIND}
+    return LEAD_PROVIDER_KINDS
+
+
 HANDLING_KINDS = frozenset({"case_led", "seizure_made", "assistance_answered"})
 #: The contributions that make a county the referring party of a case (it provided the lead).
 REFERRING_KINDS = frozenset({"lead_registered", "lead_referred"})
@@ -121,7 +138,8 @@ def compute_proposal(
     lead-providing units, the handling unit and the co-handlers, then between each unit's
     contributing officers, each capped; what exceeds a cap stays with the unit."""
     total = policy.total_for(case_value)
-    providers = sorted({c.county for c in contributions if c.kind in LEAD_PROVIDER_KINDS})
+    provider_kinds = lead_provider_kinds(policy)
+    providers = sorted({c.county for c in contributions if c.kind in provider_kinds})
     co_handlers = sorted(set(co_handler_counties) - {handling_county})
     shares: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     provider_amount = (total * policy.shares.lead_provider).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -139,7 +157,7 @@ def compute_proposal(
 
     lines: list[ProposalLine] = []
     for (county, share), amount in sorted(shares.items()):
-        kinds = LEAD_PROVIDER_KINDS if share == "lead_provider" else None
+        kinds = provider_kinds if share == "lead_provider" else None
         officers = sorted(
             {
                 c.officer_id

@@ -92,6 +92,14 @@ class CorroborationByOwner(RuleViolation):
     rule = "corroboration-by-owner"
 
 
+class CorroborationByResponsibleCounty(RuleViolation):
+    rule = "corroboration-by-responsible-county"
+
+
+class AlreadyCorroborated(RuleViolation):
+    rule = "already-corroborated"
+
+
 class NoAcceptedReferral(RuleViolation):
     rule = "no-accepted-referral"
 
@@ -147,6 +155,10 @@ class AssistanceNotFound(RuleViolation):
 
 class AssistanceAlreadyAnswered(RuleViolation):
     rule = "assistance-already-answered"
+
+
+class AssistanceCancelled(RuleViolation):
+    rule = "assistance-cancelled"
 
 
 class NotAssistanceRecipient(RuleViolation):

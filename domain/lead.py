@@ -14,8 +14,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import (
+    AlreadyCorroborated,
     AlreadyShared,
     CorroborationByOwner,
+    CorroborationByResponsibleCounty,
     InvalidInput,
     LeadMergeInvalid,
     NoAcceptedReferral,
@@ -103,8 +105,14 @@ class Lead(Referrals, Aggregate):
                 lead.shared_with[county] = self.timestamp
 
     class FeedbackGiven(Event):
+        class_version = 2
         content: str
         final: bool
+        referral_id: UUID | None  # the accepted referral the feedback is given on
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["referral_id"] = None  # recorded before ids: on the county's accepted referral
 
         def apply(self, lead: Lead) -> None:
             lead.feedback.append(
@@ -117,6 +125,8 @@ class Lead(Referrals, Aggregate):
                 )
             )
             referral = lead.accepted_referral_of(self.actor.county)
+            if self.referral_id is not None:
+                referral = lead.answered_referral(self.referral_id, self.actor.county)
             if referral is not None and referral.first_feedback_at is None:
                 referral.first_feedback_at = self.timestamp
 
@@ -213,10 +223,8 @@ class Lead(Referrals, Aggregate):
 
     def give_feedback(self, content: str, final: bool, ctx: Context) -> None:
         self._check_not_closed()
-        if (
-            self.accepted_referral_of(ctx.actor.county) is None
-            or ctx.actor.county != self.responsible_county
-        ):
+        referral = self.accepted_referral_of(ctx.actor.county)
+        if referral is None or ctx.actor.county != self.responsible_county:
             raise NoAcceptedReferral(
                 "only the county that accepted this lead and is responsible for it gives feedback"
             )
@@ -224,13 +232,23 @@ class Lead(Referrals, Aggregate):
             self.FeedbackGiven,
             content=required_text(content, "feedback"),
             final=final,
+            referral_id=referral.referral_id,
             **stamp(ctx),
         )
 
     def corroborate(self, result: CorroborationResult | str, note: str, ctx: Context) -> None:
+        """Another county reports what it saw (seen / not found): once per county, and never
+        the owning or the responsible county, whose own work is not corroboration."""
         self._check_not_closed()
-        if ctx.actor.county == self.owner_county:
+        county = ctx.actor.county
+        if county == self.owner_county:
             raise CorroborationByOwner("the owning county cannot corroborate its own lead")
+        if county == self.responsible_county:
+            raise CorroborationByResponsibleCounty(
+                f"{county} is responsible for this lead and cannot corroborate it"
+            )
+        if any(c.county == county for c in self.corroborations):
+            raise AlreadyCorroborated(f"{county} already corroborated this lead (once per county)")
         try:
             result = CorroborationResult(result)
         except ValueError as e:

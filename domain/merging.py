@@ -189,6 +189,7 @@ def merge(
             **stamp(ctx),
         )
         return False
+    absorbed._cancel_open_assistance(f"the case was merged into case {survivor.number}", ctx)
     absorbed.trigger_event(
         absorbed.MergedInto,
         survivor_id=survivor.id,

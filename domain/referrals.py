@@ -1,11 +1,15 @@
 """Referral of a lead (线索移交) to another county: referred with a reason and deadlines, withdrawn
-by the referring county, accepted (the receiving county becomes responsible) or declined."""
+by the referring county, accepted (the receiving county becomes responsible) or declined. Every
+referral has an id, carried by every event about it (the answers, the feedback), so that evidence
+names the exact referral. Events recorded before ids (class version 1) are upcast: a referral's id
+then derives from the referral itself, and its answers find it as they did then."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid5
 
 from domain.errors import (
     NoPendingReferral,
@@ -16,11 +20,22 @@ from domain.errors import (
     ResponsibilityAlreadyTaken,
 )
 from domain.events import JointEvent, stamp
+from domain.jurisdiction import NAMESPACE
 from domain.lead_state import LeadState
 from domain.values import Context, ReferralStatus, required_text
 
 if TYPE_CHECKING:
     from domain.lead import Lead
+
+
+def derived_referral_id(
+    from_county: str, to_county: str, referred_by: str, referred_at: datetime
+) -> UUID:
+    """The id of a referral recorded before referrals had ids (or made without one): derived
+    from who referred it where and when, the same from its event and from a snapshot."""
+    return uuid5(
+        NAMESPACE, f"referral/{from_county}/{to_county}/{referred_by}/{referred_at.isoformat()}"
+    )
 
 
 @dataclass
@@ -36,20 +51,42 @@ class Referral:
     answered_at: datetime | None = None
     answer_reason: str | None = None
     first_feedback_at: datetime | None = None
+    referral_id: UUID | None = None  # always set: None only while a snapshot is upcast
+
+    def __post_init__(self) -> None:
+        if self.referral_id is None:
+            self.referral_id = derived_referral_id(
+                self.from_county, self.to_county, self.referred_by, self.referred_at
+            )
+
+
+def _no_referral_id(state: dict[str, Any]) -> None:
+    """Upcasts an answer recorded before ids: it names no referral (it answered the open one)."""
+    state["referral_id"] = None
 
 
 class Referrals(LeadState):
     """The referrals part of ``Lead``."""
 
     class Referred(JointEvent):
+        class_version = 2
         to_county: str
         reason: str
         acknowledge_by: datetime
         feedback_by: datetime
+        referral_id: UUID
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            actor = state["actor"]
+            state["referral_id"] = derived_referral_id(
+                actor.county, state["to_county"], actor.officer_id, state["timestamp"]
+            )
 
         def apply(self, lead: Lead) -> None:
             lead.referrals.append(
                 Referral(
+                    referral_id=self.referral_id,
                     from_county=self.actor.county,
                     to_county=self.to_county,
                     reason=self.reason,
@@ -61,33 +98,39 @@ class Referrals(LeadState):
             )
 
     class ReferralWithdrawn(JointEvent):
+        class_version = 2
         to_county: str
         reason: str
+        referral_id: UUID | None
+        upcast_v1_v2 = staticmethod(_no_referral_id)
 
         def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.to_county)
-            assert referral is not None
+            referral = lead.answered_referral(self.referral_id, self.to_county)
             referral.status = ReferralStatus.WITHDRAWN
             referral.answered_at = self.timestamp
             referral.answer_reason = self.reason
 
     class ReferralAccepted(JointEvent):
+        class_version = 2
         from_county: str
+        referral_id: UUID | None
+        upcast_v1_v2 = staticmethod(_no_referral_id)
 
         def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.actor.county)
-            assert referral is not None
+            referral = lead.answered_referral(self.referral_id, self.actor.county)
             referral.status = ReferralStatus.ACCEPTED
             referral.answered_at = self.timestamp
             lead.responsible_county = self.actor.county
 
     class ReferralDeclined(JointEvent):
+        class_version = 2
         from_county: str
         reason: str
+        referral_id: UUID | None
+        upcast_v1_v2 = staticmethod(_no_referral_id)
 
         def apply(self, lead: Lead) -> None:
-            referral = lead.open_referral_to(self.actor.county)
-            assert referral is not None
+            referral = lead.answered_referral(self.referral_id, self.actor.county)
             referral.status = ReferralStatus.DECLINED
             referral.answered_at = self.timestamp
             referral.answer_reason = self.reason
@@ -100,7 +143,10 @@ class Referrals(LeadState):
         ctx: Context,
         acknowledge_by: datetime,
         feedback_by: datetime,
+        referral_id: UUID | None = None,
     ) -> None:
+        """Refers the lead; ``referral_id`` is made by the caller (once, so a retried command
+        records the same id), else derived from the referral."""
         self._check_open_for_handling()
         self._check_responsible(ctx, "refer it")
         if to_county == ctx.actor.county:
@@ -115,6 +161,8 @@ class Referrals(LeadState):
             reason=required_text(reason, "the reason for a referral"),
             acknowledge_by=acknowledge_by,
             feedback_by=feedback_by,
+            referral_id=referral_id
+            or derived_referral_id(ctx.actor.county, to_county, ctx.actor.officer_id, ctx.at),
             **stamp(ctx),
         )
 
@@ -127,6 +175,7 @@ class Referrals(LeadState):
             raise NotResponsibleCounty("only the referring county may withdraw a referral")
         self.trigger_event(
             self.ReferralWithdrawn,
+            referral_id=referral.referral_id,
             to_county=to_county,
             reason=required_text(reason, "the reason for withdrawing"),
             **stamp(ctx),
@@ -140,19 +189,35 @@ class Referrals(LeadState):
                 f"responsibility for this lead has passed to {self.responsible_county} since it was "
                 f"referred; the referral from {referral.from_county} can only be declined"
             )
-        self.trigger_event(self.ReferralAccepted, from_county=referral.from_county, **stamp(ctx))
+        self.trigger_event(
+            self.ReferralAccepted,
+            referral_id=referral.referral_id,
+            from_county=referral.from_county,
+            **stamp(ctx),
+        )
 
     def decline_referral(self, reason: str, ctx: Context) -> None:
         self._check_not_closed()
         referral = self._pending_referral_for(ctx)
         self.trigger_event(
             self.ReferralDeclined,
+            referral_id=referral.referral_id,
             from_county=referral.from_county,
             reason=required_text(reason, "the reason for declining"),
             **stamp(ctx),
         )
 
     # --- queries ---------------------------------------------------------------------------------
+    def answered_referral(self, referral_id: UUID | None, county: str) -> Referral:
+        """The referral an answer is about: the one it names, or (an answer recorded before
+        referrals had ids) the referral to that county open then."""
+        if referral_id is None:
+            referral = self.open_referral_to(county)
+        else:
+            referral = next((r for r in self.referrals if r.referral_id == referral_id), None)
+        assert referral is not None
+        return referral
+
     def open_referral_to(self, county: str) -> Referral | None:
         """The referral to this county still in force: pending, or accepted while that county
         is still responsible for the lead (a county that passed the lead on can get it again)."""

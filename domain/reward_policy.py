@@ -61,6 +61,10 @@ class RewardPolicy(BaseModel):
     shares: Shares
     caps: Caps
     tiers: list[Tier] = Field(min_length=1)
+    not_found_earns_lead_provider_share: bool = Field(
+        default=False,
+        description='Whether a "not found" corroboration counts as providing the lead.',
+    )
     digest: str = ""
 
     @model_validator(mode="after")

@@ -38,6 +38,10 @@ class RewardAlreadyClaimed(RuleViolation):
     rule = "reward-already-claimed"
 
 
+class AdjustmentBeyondCaps(RuleViolation):
+    rule = "adjustment-beyond-policy-caps"
+
+
 # --- the reward aggregate ------------------------------------------------------------------------
 class Reward(Aggregate):
     """One case's reward: claim, proposal, committee decision, payment; each an event."""
@@ -59,6 +63,7 @@ class Reward(Aggregate):
             reward.status = "claimed"
             reward.proposal = None
             reward.proposed_by = None
+            reward.drafted_by = []
             reward.decision = None
             reward.decided_by = None
             reward.payment = None
@@ -82,8 +87,34 @@ class Reward(Aggregate):
                 "case_value": self.case_value,
                 "total": self.total,
                 "lines": list(self.lines),
+                "version": 1,
+                "adjustment": None,
             }
             reward.proposed_by = self.actor.officer_id
+            reward.drafted_by.append(self.actor.officer_id)
+
+    class ProposalAdjusted(Event):
+        """A committee member adjusted the proposal: a new version of it, still to approve."""
+
+        total: Decimal
+        lines: list[dict[str, Any]]
+        reason: str
+
+        def apply(self, reward: Reward) -> None:
+            assert reward.proposal is not None
+            computed = reward.proposal.get("computed") or {
+                "total": reward.proposal["total"],
+                "lines": reward.proposal["lines"],
+            }
+            reward.proposal = {
+                **reward.proposal,
+                "computed": computed,  # what the policy and the ledger gave, to recompute
+                "total": self.total,
+                "lines": list(self.lines),
+                "version": reward.proposal.get("version", 1) + 1,
+                "adjustment": {"reason": self.reason, "by": self.actor.officer_id},
+            }
+            reward.drafted_by.append(self.actor.officer_id)
 
     class Approved(Event):
         reason: str
@@ -91,15 +122,19 @@ class Reward(Aggregate):
         def apply(self, reward: Reward) -> None:
             assert reward.proposal is not None
             reward.status = "approved"
+            adjustment = reward.proposal.get("adjustment")
             reward.decision = {
-                "kind": "approved",
+                "kind": "adjusted" if adjustment else "approved",
                 "total": reward.proposal["total"],
                 "lines": reward.proposal["lines"],
-                "reason": self.reason,
+                "reason": adjustment["reason"] if adjustment else self.reason,
             }
             reward.decided_by = self.actor.officer_id
 
     class Adjusted(Event):
+        """Recorded before adjustments became proposal versions (an adjustment and approval in
+        one step); kept so that stored rewards load as they were decided, never recorded now."""
+
         total: Decimal
         lines: list[dict[str, Any]]
         reason: str
@@ -134,6 +169,7 @@ class Reward(Aggregate):
     status: str = field(init=False)
     proposal: dict[str, Any] | None = field(init=False)
     proposed_by: str | None = field(init=False)
+    drafted_by: list[str] = field(init=False)  # every officer who proposed or adjusted it
     decision: dict[str, Any] | None = field(init=False)
     decided_by: str | None = field(init=False)
     payment: dict[str, Any] | None = field(init=False)
@@ -179,23 +215,32 @@ class Reward(Aggregate):
             **stamp(ctx),
         )
 
-    def _check_decider(self, ctx: Context) -> None:
+    def _check_proposed(self, step: str) -> None:
         if self.status != "proposed":
-            raise RewardStepOutOfOrder(f"the reward is {self.status}; a decision needs a proposal")
-        if ctx.actor.officer_id == self.proposed_by:
-            raise SeparationOfDuties("the member who proposed a reward cannot approve it")
+            raise RewardStepOutOfOrder(f"the reward is {self.status}; {step} needs a proposal")
 
     def approve(self, reason: str, ctx: Context) -> None:
-        self._check_decider(ctx)
+        """Approves the proposal as it stands (adjusted or not), by a member who neither
+        proposed nor adjusted it: duties belong to officers, whatever token they use."""
+        self._check_proposed("a decision")
+        if ctx.actor.officer_id in self.drafted_by:
+            raise SeparationOfDuties("a member who proposed or adjusted a reward cannot approve it")
         self.trigger_event(self.Approved, reason=reason.strip(), **stamp(ctx))
 
-    def adjust(self, lines: list[ProposalLine], reason: str, ctx: Context) -> None:
-        self._check_decider(ctx)
+    def adjust(
+        self, policy: RewardPolicy, lines: list[ProposalLine], reason: str, ctx: Context
+    ) -> None:
+        """A new version of the proposal, within the policy's caps, with a written reason; it
+        still needs approval by another member."""
+        self._check_proposed("an adjustment")
+        if ctx.actor.officer_id == self.proposed_by:
+            raise SeparationOfDuties("the member who proposed a reward cannot adjust it")
         if not lines:
             raise InvalidInput("an adjusted reward lists at least one line")
+        check_within_caps(policy, lines)
         total = sum((to_money(line.amount) for line in lines), Decimal(0))
         self.trigger_event(
-            self.Adjusted,
+            self.ProposalAdjusted,
             total=total,
             lines=[line.as_dict() for line in lines],
             reason=required_text(reason, "the written reason for an adjustment"),
@@ -230,7 +275,30 @@ class Reward(Aggregate):
             "status": self.status,
             "proposal": self.proposal,
             "proposed_by": self.proposed_by,
+            "drafted_by": list(self.drafted_by),
             "decision": self.decision,
             "decided_by": self.decided_by,
             "payment": self.payment,
         }
+
+
+def check_within_caps(policy: RewardPolicy, lines: list[ProposalLine]) -> None:
+    """An adjusted proposal keeps the policy's caps: no officer above the individual cap (for
+    this case), no case above the case cap."""
+    per_officer: dict[str, Decimal] = {}
+    for line in lines:
+        if line.officer_id is not None:
+            per_officer[line.officer_id] = per_officer.get(line.officer_id, Decimal(0)) + to_money(
+                line.amount
+            )
+    for officer, amount in sorted(per_officer.items()):
+        if amount > policy.caps.individual:
+            raise AdjustmentBeyondCaps(
+                f"officer {officer} would receive {amount}, above the policy's individual cap "
+                f"of {policy.caps.individual} for one case"
+            )
+    total = sum((to_money(line.amount) for line in lines), Decimal(0))
+    if total > policy.caps.case:
+        raise AdjustmentBeyondCaps(
+            f"the adjusted reward ({total}) is above the policy's cap of {policy.caps.case} a case"
+        )

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     # --- database ----------------------------------------------------------------------------------
     database_url: str | None = Field(
         default=None,
+        repr=False,  # it may hold the password
         validation_alias=AliasChoices("DATABASE_URL", "JOINTCASE_DATABASE_URL"),
         description="postgresql://user:password@host:port/dbname of a PostgreSQL server.",
     )
@@ -59,6 +60,15 @@ class Settings(BaseSettings):
         default=None,
         description="Secret mixed into the stored hashes of API tokens (any long random text). "
         "Required with a PostgreSQL server; the embedded default generates one.",
+    )
+
+    token_lifetime_days: int = Field(
+        default=90, ge=1, description="Days an officer's API token is valid after it is issued."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read /metrics; without one "
+        "/metrics is not served (the metrics show each county's activity by route).",
     )
 
     # --- HTTP ---------------------------------------------------------------------------------------
@@ -103,6 +113,9 @@ class Settings(BaseSettings):
     @property
     def uses_server(self) -> bool:
         return bool(self.database_url or self.postgres_host)
+
+    def token_lifetime(self) -> timedelta:
+        return timedelta(days=self.token_lifetime_days)
 
     def deadlines(self) -> Deadlines:
         return Deadlines(

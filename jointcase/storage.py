@@ -40,7 +40,7 @@ class Database:
     host: str
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)
     dbname: str
     schema: str = ""
     embedded: bool = False
@@ -66,7 +66,12 @@ def resolve_database(settings: Settings) -> Database:
         try:
             info = conninfo_to_dict(settings.database_url)
         except psycopg.ProgrammingError as e:
-            raise ConfigurationError(f"DATABASE_URL is not a valid PostgreSQL URL: {e}") from None
+            # The parser's message may quote the URL, password included: it is never shown.
+            del e
+            raise ConfigurationError(
+                "DATABASE_URL is not a valid PostgreSQL URL "
+                "(postgresql://user:password@host:port/dbname)"
+            ) from None
         return Database(
             host=str(info.get("host") or "localhost"),
             port=int(info.get("port") or 5432),
@@ -263,7 +268,8 @@ def init_database(
             from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
             from jointcase.officers import DDL as OFFICERS_DDL
 
-            conn.execute(OFFICERS_DDL)
+            for statement in OFFICERS_DDL:
+                conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
             from projections.registry import build_views
 

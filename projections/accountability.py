@@ -1,7 +1,8 @@
 """Finding breaches of deadlines (问责) in the read models: referrals not acknowledged in time,
 accepted leads without feedback in time, assistance requests not answered in time, quarterly
-bulletins not issued. Each candidate cites its evidence (the events, with their log positions),
-the deadline, and the position it was found at. ``DeadlineBreaches`` is what the findings scan
+bulletins not issued. Each candidate cites its evidence: the exact events (by log position) that
+opened the item, for the referral or request it names, and the late answer if any, as the
+workspace recorded them; the deadline; and the position it was found at. ``DeadlineBreaches`` is what the findings scan
 use case reads them through (the ``BreachFinder`` port)."""
 
 from __future__ import annotations
@@ -13,29 +14,39 @@ from typing import Any
 from projections.bulletins import Quarter
 from projections.registry import Views
 
-KIND_OF_ITEM = {
-    "acknowledge_referral": ("referral_not_acknowledged", "Lead.Referred"),
-    "give_feedback": ("feedback_not_given", "Lead.ReferralAccepted"),
-    "answer_assistance": ("assistance_not_answered", "Case.AssistanceRequested"),
+KIND_OF_ITEM = {  # workspace item -> (finding kind, the event that opened the item, its id's name)
+    "acknowledge_referral": ("referral_not_acknowledged", "Lead.Referred", "referral_id"),
+    "give_feedback": ("feedback_not_given", "Lead.ReferralAccepted", "referral_id"),
+    "answer_assistance": ("assistance_not_answered", "Case.AssistanceRequested", "request_id"),
 }
 
 
-def _evidence(views: Views, item: dict[str, Any], event_type: str) -> list[dict[str, Any]]:
+def _evidence(item: dict[str, Any], event_type: str, id_name: str) -> list[dict[str, Any]]:
+    """The exact events of this item, by position: the one that opened it (for the referral or
+    request it names) and the late answer if any; and the deadline it missed."""
     aggregate = item["lead_id"] or item["case_id"]
-    rows = views.audit.query(
-        "SELECT position, event_type, recorded_at, county, officer_id FROM audit_events"
-        " WHERE aggregate_id = %s AND event_type = %s ORDER BY position DESC LIMIT 1",
-        (aggregate, event_type),
-    )
+    late = None
+    if item["done_at"] is not None:
+        late = {
+            "position": item["done_position"],
+            "event_type": item["done_event"],
+            "recorded_at": item["done_at"].isoformat(),
+            "county": item["county"],
+        }
     return [
         {
-            "position": r["position"],
-            "event_type": r["event_type"],
+            "position": item["opened_position"],
+            "event_type": event_type,
             "aggregate_id": str(aggregate),
-            "recorded_at": r["recorded_at"].isoformat(),
-            "county": r["county"],
-        }
-        for r in rows
+            id_name: str(item["ref_id"]) if item["ref_id"] else None,
+            "recorded_at": item["created_at"].isoformat(),
+            "county": item["from_county"],
+        },
+        {
+            "deadline": item["due_at"].isoformat(),
+            "done_at": item["done_at"].isoformat() if item["done_at"] else None,
+            "late_answer": late,
+        },
     ]
 
 
@@ -53,14 +64,14 @@ def scan(
         views.workspace.position(), views.audit.position(), views.bulletin_issues.position()
     )
     items = views.workspace.query(
-        "SELECT item_id, county, kind, lead_id, case_id, from_county, title, due_at, done_at"
-        " FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
+        "SELECT item_id, county, kind, lead_id, case_id, from_county, title, created_at, due_at,"
+        " done_at, ref_id, opened_position, done_position, done_event FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
         " AND (done_at IS NULL OR done_at > due_at) ORDER BY due_at",
         (list(KIND_OF_ITEM), now),
     )
     candidates = []
     for item in items:
-        kind, event_type = KIND_OF_ITEM[item["kind"]]
+        kind, event_type, id_name = KIND_OF_ITEM[item["kind"]]
         late = "answered late" if item["done_at"] else "still not done"
         candidates.append(
             {
@@ -69,13 +80,7 @@ def scan(
                 "subject": f"{item['item_id']}@{item['due_at'].isoformat()}",
                 "deadline": item["due_at"],
                 "found_at_position": position,
-                "evidence": [
-                    *_evidence(views, item, event_type),
-                    {
-                        "deadline": item["due_at"].isoformat(),
-                        "done_at": item["done_at"].isoformat() if item["done_at"] else None,
-                    },
-                ],
+                "evidence": _evidence(item, event_type, id_name),
                 "detail": f"{item['kind'].replace('_', ' ')} for {item['title'] or item['item_id']}"
                 f" (from {item['from_county']}): {late}",
             }

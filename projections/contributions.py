@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 
 from domain.access import ledger_county
-from domain.contributions import Contribution
+from domain.contributions import Contribution, corroboration_kind
 from domain.values import Actor
 from projections.base import Batch, BatchProjection, View, clean
 from projections.statements import Statement
@@ -74,6 +74,8 @@ class ContributionsView(View):
             for event, tracking, _ in batch:
                 kind = type(event).__qualname__
                 contribution = CONTRIBUTION_KINDS.get(kind)
+                if kind == "Lead.Corroborated":
+                    contribution = (corroboration_kind(event.result), False)
                 if contribution is not None:
                     contributions.append(
                         _contribution_row(event, tracking.notification_id, contribution)

@@ -50,6 +50,7 @@ class RewardsView(StatementView):
         "Reward.ClaimFiled": _reward("claimed"),
         "Reward.ProposalComputed": _reward("proposed"),
         "Reward.Approved": _reward("approved"),
+        "Reward.ProposalAdjusted": _reward("proposed"),
         "Reward.Adjusted": _reward("approved"),
         "Reward.PaymentRecorded": _reward("paid"),
     }

@@ -39,8 +39,19 @@ class WorkspaceView(View):
             created_at timestamptz NOT NULL,
             due_at timestamptz,
             done_at timestamptz,
-            outcome text
+            outcome text,
+            ref_id uuid,
+            opened_position bigint,
+            done_position bigint,
+            done_event text
         )""",
+        # Columns added since (a workspace rebuild fills them for earlier events): the
+        # referral or assistance request an item is about, and the exact events that opened
+        # and closed it, for the evidence of findings.
+        "ALTER TABLE workspace_items ADD COLUMN IF NOT EXISTS ref_id uuid",
+        "ALTER TABLE workspace_items ADD COLUMN IF NOT EXISTS opened_position bigint",
+        "ALTER TABLE workspace_items ADD COLUMN IF NOT EXISTS done_position bigint",
+        "ALTER TABLE workspace_items ADD COLUMN IF NOT EXISTS done_event text",
         "CREATE INDEX IF NOT EXISTS workspace_open ON workspace_items (county, due_at)"
         " WHERE done_at IS NULL",
         "CREATE INDEX IF NOT EXISTS workspace_items_lead ON workspace_items (lead_id)"
@@ -49,10 +60,10 @@ class WorkspaceView(View):
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         with cursor.connection.pipeline():
-            for event, _, _ in batch:
+            for event, tracking, _ in batch:
                 handler = HANDLERS.get(type(event).__qualname__)
                 if handler is not None:
-                    for sql, params in handler(event):
+                    for sql, params in handler(event, tracking.notification_id):
                         cursor.execute(sql, clean(params))
 
     def items(
@@ -83,24 +94,41 @@ def _open(
     county: str,
     kind: str,
     e: Any,
+    position: int,
     title_sql: str,
     title_param: Any,
     lead_id: Any = None,
     case_id: Any = None,
     due: Any = None,
+    ref_id: Any = None,
 ) -> tuple[str, tuple[Any, ...]]:
     return (
         "INSERT INTO workspace_items (item_id, county, kind, lead_id, case_id, from_county, title,"
-        f" created_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, {title_sql}, %s, %s)"
+        f" created_at, due_at, ref_id, opened_position)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, {title_sql}, %s, %s, %s, %s)"
         " ON CONFLICT (item_id) DO NOTHING",
-        (item_id, county, kind, lead_id, case_id, e.actor.county, title_param, e.timestamp, due),
+        (
+            item_id,
+            county,
+            kind,
+            lead_id,
+            case_id,
+            e.actor.county,
+            title_param,
+            e.timestamp,
+            due,
+            ref_id,
+            position,
+        ),
     )
 
 
-def _close(item_id: str, e: Any, outcome: str) -> tuple[str, tuple[Any, ...]]:
+def _close(item_id: str, e: Any, outcome: str, position: int) -> tuple[str, tuple[Any, ...]]:
+    """Marks the item done by this event (its position and type are the evidence of when)."""
     return (
-        "UPDATE workspace_items SET done_at = %s, outcome = %s WHERE item_id = %s AND done_at IS NULL",
-        (e.timestamp, outcome, item_id),
+        "UPDATE workspace_items SET done_at = %s, outcome = %s, done_position = %s,"
+        " done_event = %s WHERE item_id = %s AND done_at IS NULL",
+        (e.timestamp, outcome, position, type(e).__qualname__, item_id),
     )
 
 
@@ -116,7 +144,7 @@ def _fb(lead_id: Any, county: str) -> str:
     return f"feedback:{lead_id}:{county}"
 
 
-def lead_registered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def lead_registered(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         (
             "INSERT INTO workspace_leads VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -125,7 +153,7 @@ def lead_registered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
     ]
 
 
-def case_opened(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def case_opened(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         (
             "INSERT INTO workspace_cases VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -134,7 +162,7 @@ def case_opened(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
     ]
 
 
-def referred(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def referred(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         (
             "DELETE FROM workspace_items WHERE item_id = %s AND done_at IS NOT NULL",
@@ -145,10 +173,12 @@ def referred(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             e.to_county,
             "acknowledge_referral",
             e,
+            position,
             LEAD_TITLE,
             e.originator_id,
             lead_id=e.originator_id,
             due=e.acknowledge_by,
+            ref_id=e.referral_id,
         ),
         # The feedback deadline is known now; it becomes an item once the referral is accepted.
         (
@@ -157,7 +187,8 @@ def referred(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
         ),
         (
             "INSERT INTO workspace_items (item_id, county, kind, lead_id, title, created_at, due_at,"
-            " done_at, outcome) VALUES (%s, %s, 'feedback_deadline', %s, '', %s, %s, %s, 'pending')",
+            " done_at, outcome, ref_id, opened_position)"
+            " VALUES (%s, %s, 'feedback_deadline', %s, '', %s, %s, %s, 'pending', %s, %s)",
             (
                 f"pending-feedback:{e.originator_id}:{e.to_county}",
                 e.to_county,
@@ -165,21 +196,24 @@ def referred(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                 e.timestamp,
                 e.feedback_by,
                 e.timestamp,
+                e.referral_id,
+                position,
             ),
         ),
     ]
 
 
-def accepted(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def accepted(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     county = e.actor.county
     return [
-        _close(_ack(e.originator_id, county), e, "accepted"),
+        _close(_ack(e.originator_id, county), e, "accepted", position),
         ("DELETE FROM workspace_items WHERE item_id = %s", (_fb(e.originator_id, county),)),
         (
             "INSERT INTO workspace_items (item_id, county, kind, lead_id, from_county, title,"
-            " created_at, due_at) SELECT %s, %s, 'give_feedback', %s, %s, "
+            " created_at, due_at, ref_id, opened_position) SELECT %s, %s, 'give_feedback', %s, %s, "
             + LEAD_TITLE
-            + ", %s, p.due_at FROM workspace_items p WHERE p.item_id = %s",
+            + ", %s, p.due_at, coalesce(%s, p.ref_id), %s FROM workspace_items p"
+            " WHERE p.item_id = %s",
             (
                 _fb(e.originator_id, county),
                 county,
@@ -187,35 +221,38 @@ def accepted(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                 e.from_county,
                 e.originator_id,
                 e.timestamp,
+                e.referral_id,
+                position,
                 f"pending-feedback:{e.originator_id}:{county}",
             ),
         ),
     ]
 
 
-def declined(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_ack(e.originator_id, e.actor.county), e, "declined")]
+def declined(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_ack(e.originator_id, e.actor.county), e, "declined", position)]
 
 
-def withdrawn(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_ack(e.originator_id, e.to_county), e, "withdrawn")]
+def withdrawn(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_ack(e.originator_id, e.to_county), e, "withdrawn", position)]
 
 
-def feedback(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_fb(e.originator_id, e.actor.county), e, "given")]
+def feedback(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(_fb(e.originator_id, e.actor.county), e, "given", position)]
 
 
-def lead_closed(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def lead_closed(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         (
-            "UPDATE workspace_items SET done_at = %s, outcome = 'lead closed'"
+            "UPDATE workspace_items SET done_at = %s, outcome = 'lead closed', done_position = %s,"
+            " done_event = %s"
             " WHERE lead_id = %s AND done_at IS NULL AND kind = 'acknowledge_referral'",
-            (e.timestamp, e.originator_id),
+            (e.timestamp, position, type(e).__qualname__, e.originator_id),
         )
     ]
 
 
-def invited(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def invited(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     item = f"invite:{e.originator_id}:{e.county}"
     return [
         ("DELETE FROM workspace_items WHERE item_id = %s", (item,)),
@@ -224,6 +261,7 @@ def invited(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             e.county,
             "answer_invitation",
             e,
+            position,
             CASE_TITLE,
             e.originator_id,
             case_id=e.originator_id,
@@ -232,32 +270,44 @@ def invited(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
 
 
 def invitation_answered(outcome: str) -> Any:
-    def handler(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-        return [_close(f"invite:{e.originator_id}:{e.actor.county}", e, outcome)]
+    def handler(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+        return [_close(f"invite:{e.originator_id}:{e.actor.county}", e, outcome, position)]
 
     return handler
 
 
-def assistance_requested(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def assistance_requested(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         _open(
             f"assist:{e.originator_id}:{e.request_id}",
             e.to_county,
             "answer_assistance",
             e,
+            position,
             CASE_TITLE,
             e.originator_id,
             case_id=e.originator_id,
             due=e.due,
+            ref_id=e.request_id,
         )
     ]
 
 
-def assistance_answered(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(f"assist:{e.originator_id}:{e.request_id}", e, "answered")]
+def assistance_answered(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+    return [_close(f"assist:{e.originator_id}:{e.request_id}", e, "answered", position)]
 
 
-def merge_consent(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
+def assistance_cancelled(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """A cancelled request is dropped: nothing is left to do, and nothing is overdue."""
+    return [
+        (
+            "DELETE FROM workspace_items WHERE item_id = %s",
+            (f"assist:{e.originator_id}:{e.request_id}",),
+        )
+    ]
+
+
+def merge_consent(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     other = e.survivor_county if e.actor.county != e.survivor_county else None
     item = f"merge:{e.originator_id}:{e.survivor_id}"
     if other is None:  # the survivor's county consented first: the absorbed case's county acts
@@ -271,14 +321,21 @@ def merge_consent(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
         ]
     return [
         _open(
-            item, other, "consent_to_merge", e, CASE_TITLE, e.originator_id, case_id=e.originator_id
+            item,
+            other,
+            "consent_to_merge",
+            e,
+            position,
+            CASE_TITLE,
+            e.originator_id,
+            case_id=e.originator_id,
         )
     ]
 
 
 def merge_settled(outcome: str) -> Any:
-    def handler(e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-        return [_close(f"merge:{e.originator_id}:{e.survivor_id}", e, outcome)]
+    def handler(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
+        return [_close(f"merge:{e.originator_id}:{e.survivor_id}", e, outcome, position)]
 
     return handler
 
@@ -297,6 +354,7 @@ HANDLERS = {
     "Case.CoHandlerDeclined": invitation_answered("declined"),
     "Case.AssistanceRequested": assistance_requested,
     "Case.AssistanceAnswered": assistance_answered,
+    "Case.AssistanceCancelled": assistance_cancelled,
     "Case.MergeConsentGiven": merge_consent,
     "Case.MergedInto": merge_settled("merged"),
     "Case.MergeProposalDeclined": merge_settled("declined"),

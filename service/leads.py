@@ -82,6 +82,7 @@ class LeadUseCases(JurisdictionUseCases):
         expected_version: int | None = None,
     ) -> Written:
         self.check_county(to_county, ctx.at)
+        referral_id = uuid4()  # made once: a re-run of the command records the same id
         return self._on_lead(
             lead_id,
             ctx,
@@ -92,6 +93,7 @@ class LeadUseCases(JurisdictionUseCases):
                 ctx,
                 acknowledge_by=ctx.at + self.deadlines.acknowledge,
                 feedback_by=ctx.at + self.deadlines.feedback,
+                referral_id=referral_id,
             ),
         )
 

@@ -135,9 +135,10 @@ class RewardUseCases(Store):
         policy in force: the figures must match (reproducible decisions)."""
         require_committee_reader(viewer)
         reward = self._load(Reward, reward_id)
-        recorded = reward.proposal
-        if recorded is None:
+        if reward.proposal is None:
             raise RewardStepOutOfOrder("the reward has no proposal yet")
+        # An adjusted proposal is recomputed against the figures computed before adjusting.
+        recorded = {**reward.proposal, **(reward.proposal.get("computed") or {})}
         policy = self.ports.policies.current()
         case = self._load(Case, reward.case_id)
         at = recorded["as_of_position"]
@@ -172,7 +173,10 @@ class RewardUseCases(Store):
         expected_version: int | None = None,
     ) -> Written:
         return self._on_reward(
-            reward_id, ctx, expected_version, lambda reward: reward.adjust(lines, reason, ctx)
+            reward_id,
+            ctx,
+            expected_version,
+            lambda reward: reward.adjust(self.ports.policies.current(), lines, reason, ctx),
         )
 
     def record_reward_payment(

@@ -53,6 +53,10 @@ class AssistancePublic(Public):
     answer: str | None = None
     answered_at: UtcTime | None = None
     answered_by: str | None = None
+    cancelled_at: UtcTime | None = None
+    cancelled_because: str | None = Field(
+        default=None, description="Why the request was cancelled (the case closed or merged)."
+    )
 
 
 class PoliceReferralPublic(Public):

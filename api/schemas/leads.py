@@ -9,6 +9,7 @@ from api.schemas.common import ActorPublic, Public, UtcTime
 
 
 class ReferralPublic(Public):
+    referral_id: UUID
     from_county: str
     to_county: str
     reason: str

@@ -58,6 +58,11 @@ class LinePublic(BaseModel):
     amount: Decimal
 
 
+class AdjustmentPublic(BaseModel):
+    reason: str
+    by: str = Field(description="The officer who adjusted the proposal.")
+
+
 class ProposalPublic(BaseModel):
     policy_agreement: str
     policy_version: str
@@ -66,6 +71,10 @@ class ProposalPublic(BaseModel):
     case_value: Decimal
     total: Decimal
     lines: list[LinePublic]
+    version: int = Field(default=1, description="1 as computed; each adjustment adds one.")
+    adjustment: AdjustmentPublic | None = Field(
+        default=None, description="The latest adjustment, which another member must approve."
+    )
 
 
 class DecisionPublic(BaseModel):
@@ -93,6 +102,10 @@ class RewardPublic(BaseModel):
     status: RewardStatus
     proposal: ProposalPublic | None
     proposed_by: str | None
+    drafted_by: list[str] = Field(
+        default_factory=list,
+        description="Every officer who proposed or adjusted the reward (none of them approves).",
+    )
     decision: DecisionPublic | None
     decided_by: str | None
     payment: PaymentPublic | None

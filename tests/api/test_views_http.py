@@ -252,9 +252,31 @@ def test_metrics_expose_requests_commands_and_view_lag(live: World) -> None:
         XINGHE, "/v1/leads", {"summary": "metrics", "source": "online", "place_county": XINGHE}
     )
     live.post(XINGHE, "/v1/leads", {"summary": "", "source": "online", "place_county": XINGHE})
-    text = live.client.get("/metrics").text
+    settings = live.services.settings
+    before, settings.metrics_token = settings.metrics_token, SecretStr("scraper-secret")
+    try:
+        text = live.client.get("/metrics", headers={"Authorization": "Bearer scraper-secret"}).text
+    finally:
+        settings.metrics_token = before
     assert 'jointcase_http_requests_total{method="POST",route="/v1/leads",status="201"}' in text
     assert 'jointcase_http_requests_total{method="POST",route="/v1/leads",status="422"}' in text
     assert 'jointcase_commands_total{command="register_lead",outcome="recorded"}' in text
     assert 'jointcase_projection_lag_events{view="audit"}' in text
     assert "jointcase_db_pool" in text
+
+
+def test_metrics_are_served_only_to_the_scraper_holding_the_metrics_token(live: World) -> None:
+    """/metrics shows each route's activity: without JOINTCASE_METRICS_TOKEN it does not exist
+    (404); with it, only a request sending that token reads it."""
+    settings = live.services.settings
+    assert settings.metrics_token is None  # the default
+    assert_problem(live.client.get("/metrics"), 404, "not-found")
+    settings.metrics_token = SecretStr("scraper-secret")
+    try:
+        assert_problem(live.client.get("/metrics"), 401, "not-authenticated")
+        officer = {"Authorization": f"Bearer {live.tokens[XINGHE]}"}
+        assert_problem(live.client.get("/metrics", headers=officer), 401, "not-authenticated")
+        scraper = {"Authorization": "Bearer scraper-secret"}
+        assert live.client.get("/metrics", headers=scraper).status_code == 200
+    finally:
+        settings.metrics_token = None

@@ -62,6 +62,7 @@ def scenario() -> Iterator[Scenario]:
         }
         tokens["committee-a"] = services.officers.add(XINGHE, "committee", "member A")[1]
         tokens["committee-b"] = services.officers.add(TIANZHEN, "committee", "member B")[1]
+        tokens["committee-c"] = services.officers.add(SHANGYI, "committee", "member C")[1]
         tokens["auditor"] = services.officers.add(XINGHE, "auditor", "auditor")[1]
         with TestClient(create_app(services=services)) as client:
             w = World(client, services, tokens)

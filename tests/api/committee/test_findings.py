@@ -70,3 +70,64 @@ def test_a_county_lists_only_its_own_findings(scenario: Scenario) -> None:
     w = scenario.w
     assert_problem(w.get(HUAIAN, "/v1/findings", county=YANGGAO), 403, "permission-denied")
     assert_problem(w.get(YANGGAO, "/v1/contributions", county=HUAIAN), 403, "permission-denied")
+
+
+def test_a_late_acknowledgement_cites_the_exact_referral_and_its_late_answer(
+    scenario: Scenario,
+) -> None:
+    """万全 referred L2 to 怀安 (declined late), then to 尚义: 怀安's finding cites its own
+    referral and the declining by position, never the later referral to 尚义."""
+    w, ids = scenario.w, scenario.ids
+    scenario.clock.at(5, 1)
+    w.post("committee-a", "/v1/findings/scan")
+    log = w.get("auditor", "/v1/events", after=0, limit=1000).json()["items"]
+    on_l2 = [e for e in log if e["aggregate_id"] == ids["L2"]]
+    to_huaian = next(
+        e for e in on_l2 if e["type"] == "Lead.Referred" and e["data"]["to_county"] == HUAIAN
+    )
+    declining = next(e for e in on_l2 if e["type"] == "Lead.ReferralDeclined")
+    assert declining["data"]["referral_id"] == to_huaian["data"]["referral_id"]
+    found = w.get("committee-a", "/v1/findings").json()["items"]
+    finding = next(
+        f for f in found if f["county"] == HUAIAN and f["kind"] == "referral_not_acknowledged"
+    )
+    cited, deadline = w.get("committee-a", f"/v1/findings/{finding['finding_id']}").json()[
+        "evidence"
+    ]
+    assert cited["position"] == to_huaian["position"]
+    assert cited["referral_id"] == to_huaian["data"]["referral_id"]
+    assert deadline["late_answer"]["position"] == declining["position"]
+    assert deadline["late_answer"]["event_type"] == "Lead.ReferralDeclined"
+    assert deadline["deadline"] == to_huaian["data"]["acknowledge_by"].replace("Z", "+00:00")
+
+
+def test_an_assistance_request_cancelled_by_closing_the_case_is_never_charged(
+    scenario: Scenario,
+) -> None:
+    """阳高 asks 怀安 for assistance, then closes the case before 怀安 answers: the request is
+    cancelled with an event, dropped from 怀安's workspace, and no scan charges 怀安 for it."""
+    w, clock = scenario.w, scenario.clock
+    clock.at(5, 2)
+    case = w.post(YANGGAO, "/v1/cases", {"case_type": "other", "title": "closed early"}).json()
+    w.post(
+        YANGGAO,
+        f"/v1/cases/{case['id']}/assistance-requests",
+        {"to_county": HUAIAN, "request": "check the shop"},
+    ).json()
+    clock.at(5, 3)
+    closed = w.post(
+        YANGGAO, f"/v1/cases/{case['id']}/closure", {"outcome": "unfounded", "reason": "no goods"}
+    )
+    assert closed.status_code == 200, closed.text
+    [request] = w.get(YANGGAO, f"/v1/cases/{case['id']}").json()["assistance"]
+    assert request["cancelled_because"] == "the case was closed"
+    history = w.get(YANGGAO, f"/v1/cases/{case['id']}/history").json()["events"]
+    assert [e["type"] for e in history][-2:] == ["Case.AssistanceCancelled", "Case.Closed"]
+    items = w.get(HUAIAN, "/v1/workspace", wait_for=closed.json()["position"]).json()["items"]
+    assert all(item["case_id"] != case["id"] for item in items)
+    clock.at(5, 30)  # long after the request's deadline
+    scan = w.post("committee-a", "/v1/findings/scan").json()
+    found = w.get("committee-a", "/v1/findings", wait_for=scan["position"]).json()["items"]
+    assert not [
+        f for f in found if f["kind"] == "assistance_not_answered" and case["id"] in f["subject"]
+    ]

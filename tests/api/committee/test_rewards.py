@@ -76,6 +76,8 @@ def test_the_reward_workflow_with_shares_worked_out_by_hand(scenario: Scenario) 
 
 
 def test_an_adjustment_needs_a_written_reason_and_another_member(scenario: Scenario) -> None:
+    """An adjustment is a new version of the proposal (no longer an approval in the same step):
+    a member who neither proposed nor adjusted it approves it, within the policy's caps."""
     w, ids = scenario.w, scenario.ids
     reward = w.post(YANGGAO, "/v1/rewards", {"case_id": ids["C3"]}).json()["id"]
     w.post("committee-b", f"/v1/rewards/{reward}/proposal")
@@ -91,13 +93,34 @@ def test_an_adjustment_needs_a_written_reason_and_another_member(scenario: Scena
         409,
         "separation-of-duties",
     )
+    beyond = [{**lines[0], "amount": "100000.01"}]
+    assert_problem(
+        w.post("committee-a", f"/v1/rewards/{reward}/adjustment", {"lines": beyond, "reason": "r"}),
+        409,
+        "adjustment-beyond-policy-caps",
+    )
     r = w.post(
         "committee-a",
         f"/v1/rewards/{reward}/adjustment",
         {"lines": lines, "reason": "agreed at the meeting"},
     )
     assert r.status_code == 200
-    assert r.json()["decision"] == {
+    body = r.json()
+    assert body["status"] == "proposed" and body["decision"] is None
+    assert body["proposal"]["version"] == 2 and body["proposal"]["total"] == "300.00"
+    assert body["proposal"]["adjustment"]["reason"] == "agreed at the meeting"
+    for member in ("committee-a", "committee-b"):  # adjusted it; proposed it
+        assert_problem(
+            w.post(member, f"/v1/rewards/{reward}/approval", {"reason": "ok"}),
+            409,
+            "separation-of-duties",
+        )
+    again = w.get("auditor", f"/v1/rewards/{reward}/recomputation").json()
+    assert again["matches"] is True  # the computed figures, before the adjustment
+    assert again["recorded"]["total"] != "300.00"
+    approved = w.post("committee-c", f"/v1/rewards/{reward}/approval", {"reason": "ok"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["decision"] == {
         "kind": "adjusted",
         "total": "300.00",
         "lines": [{"county": YANGGAO, "officer_id": None, "share": "handling", "amount": "300.00"}],

@@ -1,0 +1,98 @@
+"""`jointcase officers ...`: issue, list, revoke and rotate officers' API tokens. A token is
+shown once; rotating gives the same officer (the same id, so the same person in every recorded
+duty) a new one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from domain.errors import DomainError
+from jointcase.console import fail
+from jointcase.console import load_settings as _settings
+from jointcase.settings import Settings
+from jointcase.storage import ConfigurationError, init_database, resolve_database, tables_exist
+
+officers_app = typer.Typer(help="Officers and their API tokens.", no_args_is_help=True)
+
+
+def _officer_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from jointcase.officers import OfficerStore
+    from jointcase.storage import open_pool, token_pepper
+
+    db = resolve_database(settings)
+    if not tables_exist(db):
+        fail("the tables do not exist yet: run `jointcase db init` first")
+    return OfficerStore(
+        open_pool(db, size=1), token_pepper(settings, db), settings.token_lifetime()
+    )
+
+
+@officers_app.command("add")
+def officers_add(
+    county: Annotated[str, typer.Option(help="Six-digit unit code, e.g. 140221.")],
+    role: Annotated[str, typer.Option(help="officer, liaison, auditor, committee or admin.")],
+    name: Annotated[str, typer.Option(help="The officer's name.")],
+) -> None:
+    """Issue an officer a token. The token is shown once and stored only as a hash."""
+    settings = _settings()
+    try:
+        if settings.uses_server is False:
+            init_database(settings)
+        store = _officer_store(settings)
+        from jointcase.storage import build_app
+
+        build_app(settings).check_county(county)
+        officer, token = store.add(county, role, name)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"officer {officer.officer_id} ({officer.name}, {officer.county}, {officer.role})")
+    typer.echo(f"token (shown once): {token}")
+
+
+@officers_app.command("list")
+def officers_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked officers.")] = False,
+) -> None:
+    """List officers (never their tokens)."""
+    settings = _settings()
+    try:
+        officers = _officer_store(settings).list(include_revoked=all_)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    for o in officers:
+        revoked = f"  revoked {o.revoked_at:%Y-%m-%d %H:%M}" if o.revoked_at else ""
+        typer.echo(f"{o.officer_id}\t{o.county}\t{o.role}\t{o.name}{revoked}")
+    if not officers:
+        typer.echo(
+            "no officers yet: `jointcase officers add --county CODE --role ROLE --name NAME`"
+        )
+
+
+@officers_app.command("revoke")
+def officers_revoke(officer_id: str) -> None:
+    """Revoke an officer's token at once."""
+    settings = _settings()
+    try:
+        officer = _officer_store(settings).revoke(officer_id)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"revoked {officer.officer_id} ({officer.name})")
+
+
+@officers_app.command("rotate")
+def officers_rotate(officer_id: str) -> None:
+    """Issue an officer a new token (shown once); the old one stops working at once. The
+    officer keeps the same id, so every recorded duty stays with the same person."""
+    settings = _settings()
+    try:
+        officer, token = _officer_store(settings).rotate(officer_id)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(f"officer {officer.officer_id} ({officer.name}, {officer.county}, {officer.role})")
+    typer.echo(f"token (shown once): {token}")
