@@ -142,6 +142,17 @@ def require_audit_reader(actor: Actor) -> None:
         raise PermissionDenied(f"the {actor.role} role may not read the audit trail")
 
 
+def audit_county(actor: Actor, county: str | None = None) -> str | None:
+    """Whose events an audit reader reads: auditors every county's (or the one asked for); an
+    administrator only the events recorded by its own county ("no other county's data")."""
+    require_audit_reader(actor)
+    if actor.role == Role.AUDITOR:
+        return county
+    if county not in (None, actor.county):
+        raise PermissionDenied("an administrator reads only its own county's events")
+    return actor.county
+
+
 def can_see_case(
     actor: Actor,
     case: Case,
