@@ -1,13 +1,17 @@
 """The authorization matrix, shared by the test_authorization_* files: every role x the acting county's relation to the record x every
 route, asserting the status and, for refusals, the problem document naming the rule.
 
-What the matrix encodes (api/deps.py, api/access.py, the domain rules):
+What the matrix encodes (api/deps.py, domain/access.py, the domain rules; "Who sees what" in the README):
 - no or a bad token: 401 with a Bearer challenge, on every route;
 - auditors and the reward committee never record: 403 `permission-denied` on every write;
 - a county unrelated to a lead or case gets 404 `not-found` on every route of it, worded exactly
   as for a record that does not exist;
 - the committee reads cases (200) but not leads (404); auditors read everything;
-- the event log is for auditors and administrators only (403 for the others);
+- the event log is for auditors and administrators only (403 for the others), an administrator
+  reading only its own county's events;
+- what an answer takes away: a declined or withdrawn referral, a declined invitation or merge
+  proposal, an un-merge leave the county 404 on the record; the county of an absorbed case
+  reads the survivor while merged;
 - a county that can see the record but may not do this gets 409 naming the rule (or 403 where
   the domain says permission-denied), and the refused write records nothing.
 """
