@@ -3,7 +3,8 @@ here; read models store what these functions decided, they never decide again.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import PermissionDenied
@@ -29,20 +30,88 @@ def can_see_lead(actor: Actor, lead: Lead) -> bool:
     return actor.county in lead.counties_involved()
 
 
-def counties_a_lead_event_involves(event: Any) -> set[str]:
-    """The counties a lead event adds to ``Lead.counties_involved()``: the owner on
-    registration, a county referred or shared with, one that corroborates. Read models fold
-    these so that a list shows a lead to exactly the counties ``can_see_lead`` would."""
+# --- access as read models keep it: grants folded from events ------------------------------------
+#: A grant is "county/reason" (``owner``, ``referral``, ``merge:<survivor id>``...). A revocation
+#: may put ``*`` for any county or for any key after the reason's colon.
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """What one event grants and revokes; read models fold these in log order, so that a row's
+    counties are exactly ``Lead.counties_involved()`` / ``Case.counties_involved()``."""
+
+    grant: frozenset[str] = frozenset()
+    revoke: frozenset[str] = frozenset()
+
+
+def grant(county: str, reason: str) -> str:
+    return f"{county}/{reason}"
+
+
+def lead_access_change(event: Any) -> AccessChange:
+    """The owner on registration; a county referred while its referral is pending or accepted
+    (a decline or a withdrawal revokes it); a county shared with; one that corroborates."""
     kind = type(event).__qualname__
     if kind == "Lead.Registered":
-        return {event.county}
+        return AccessChange(frozenset({grant(event.county, "owner")}))
     if kind == "Lead.Referred":
-        return {event.to_county}
+        return AccessChange(frozenset({grant(event.to_county, "referral")}))
+    if kind == "Lead.ReferralDeclined":
+        return AccessChange(revoke=frozenset({grant(event.actor.county, "referral")}))
+    if kind == "Lead.ReferralWithdrawn":
+        return AccessChange(revoke=frozenset({grant(event.to_county, "referral")}))
     if kind == "Lead.Shared":
-        return set(event.counties)
-    if kind in ("Lead.Corroborated", "Lead.ReferralAccepted"):
-        return {event.actor.county}
-    return set()
+        return AccessChange(frozenset(grant(c, "shared") for c in event.counties))
+    if kind == "Lead.Corroborated":
+        return AccessChange(frozenset({grant(event.actor.county, "corroborated")}))
+    return AccessChange()
+
+
+def case_access_change(event: Any) -> AccessChange:
+    """The lead county and the owners of the case's leads; a co-handler from its invitation
+    (a decline revokes it); a county asked for assistance; the counties party to a merge
+    proposal while it is open (a decline or the merge itself closes it). Visibility through a
+    merge (survivor and absorbed case) is not a grant: it follows ``merged_into``."""
+    kind = type(event).__qualname__
+    if kind == "Case.Opened":
+        owners = {grant(c, "lead-owner") for c in event.lead_counties}
+        return AccessChange(frozenset({grant(event.county, "lead-county"), *owners}))
+    if kind == "Case.CoHandlerInvited":
+        return AccessChange(frozenset({grant(event.county, "co-handler")}))
+    if kind == "Case.CoHandlerDeclined":
+        return AccessChange(revoke=frozenset({grant(event.actor.county, "co-handler")}))
+    if kind == "Case.AssistanceRequested":
+        return AccessChange(frozenset({grant(event.to_county, "assistance")}))
+    if kind == "Case.MergeConsentGiven":
+        reason = f"merge:{event.survivor_id}"
+        counties = {event.survivor_county, event.actor.county}
+        return AccessChange(frozenset(grant(c, reason) for c in counties))
+    if kind == "Case.MergeProposalDeclined":
+        return AccessChange(revoke=frozenset({grant(ANY, f"merge:{event.survivor_id}")}))
+    if kind == "Case.MergedInto":
+        return AccessChange(revoke=frozenset({grant(ANY, f"merge:{ANY}")}))
+    return AccessChange()
+
+
+def _revoked(token: str, pattern: str) -> bool:
+    county, reason = token.split("/", 1)
+    p_county, p_reason = pattern.split("/", 1)
+    if p_county not in (ANY, county):
+        return False
+    if p_reason.endswith(":" + ANY):
+        return reason.startswith(p_reason[:-1])
+    return reason == p_reason
+
+
+def fold_access(grants: Iterable[str], change: AccessChange) -> set[str]:
+    """The grants after one event (revocations first, then grants)."""
+    kept = {g for g in grants if not any(_revoked(g, p) for p in change.revoke)}
+    return kept | change.grant
+
+
+def counties_granted(grants: Iterable[str]) -> set[str]:
+    return {g.split("/", 1)[0] for g in grants}
 
 
 def lead_list_scope(actor: Actor) -> str | None:
@@ -73,13 +142,32 @@ def require_audit_reader(actor: Actor) -> None:
         raise PermissionDenied(f"the {actor.role} role may not read the audit trail")
 
 
-def can_see_case(actor: Actor, case: Case, survivors: Sequence[Case] = ()) -> bool:
+def audit_county(actor: Actor, county: str | None = None) -> str | None:
+    """Whose events an audit reader reads: auditors every county's (or the one asked for); an
+    administrator only the events recorded by its own county ("no other county's data")."""
+    require_audit_reader(actor)
+    if actor.role == Role.AUDITOR:
+        return county
+    if county not in (None, actor.county):
+        raise PermissionDenied("an administrator reads only its own county's events")
+    return actor.county
+
+
+def can_see_case(
+    actor: Actor,
+    case: Case,
+    survivors: Sequence[Case] = (),
+    absorbed_counties: Iterable[str] = (),
+) -> bool:
     """Auditors and the committee read every case; a county reads the cases it is involved in,
-    and a case merged into one it may see (``survivors``: the chain of cases this one was
-    merged into, nearest first)."""
+    a case merged into one it may see while the merge stands (``survivors``: the chain of cases
+    this one is merged into, nearest first), and the survivor of its own case while the merge
+    stands (``absorbed_counties``: the counties of the cases merged into this one now)."""
     if actor.role in _READS_ALL_CASES:
         return True
-    return any(actor.county in c.counties_involved() for c in (case, *survivors))
+    if any(actor.county in c.counties_involved() for c in (case, *survivors)):
+        return True
+    return actor.county in absorbed_counties
 
 
 def require_recorder(actor: Actor) -> None:

@@ -21,7 +21,14 @@ from domain.events import JointCreated, JointEvent, stamp
 from domain.merging import Merging
 from domain.police import PoliceReferrals
 from domain.seizures import Seizures
-from domain.values import CaseOutcome, CaseStatus, CaseType, Context, required_text
+from domain.values import (
+    CaseOutcome,
+    CaseStatus,
+    CaseType,
+    CoHandlerStatus,
+    Context,
+    required_text,
+)
 
 
 class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate):
@@ -145,10 +152,15 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
 
     # --- queries ---------------------------------------------------------------------------------
     def counties_involved(self) -> set[str]:
-        """Every county that may see this case: lead county, co-handlers (invited included),
-        the owners of the leads it was opened from, the counties asked for assistance and
-        those party to a pending merge."""
-        counties = {self.county, *self.co_handlers, *self.lead_counties}
+        """Every county that may see this case: lead county, co-handlers (invited or joined; not
+        one that declined), the owners of the leads it was opened from, the counties asked for
+        assistance and those party to a pending merge."""
+        counties = {self.county, *self.lead_counties}
+        counties.update(
+            county
+            for county, handler in self.co_handlers.items()
+            if handler.status != CoHandlerStatus.DECLINED
+        )
         counties.update(a.to_county for a in self.assistance.values())
         for consenting in self.merge_consents.values():
             counties.update(consenting)

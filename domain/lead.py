@@ -32,6 +32,7 @@ from domain.values import (
     LeadClosure,
     LeadSource,
     LeadStatus,
+    ReferralStatus,
     required_text,
 )
 
@@ -295,9 +296,15 @@ class Lead(Referrals, Aggregate):
 
     # --- queries ---------------------------------------------------------------------------------
     def counties_involved(self) -> set[str]:
-        """Every county that may see this lead: owner, responsible, referred or shared."""
+        """Every county that may see this lead: owner, responsible, shared, corroborating, and a
+        county referred while its referral is pending or after it accepted (a declined or
+        withdrawn referral no longer lets that county see the lead)."""
         counties = {self.owner_county, self.responsible_county, *self.shared_with}
-        counties.update(r.to_county for r in self.referrals)
+        counties.update(
+            r.to_county
+            for r in self.referrals
+            if r.status in (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+        )
         counties.update(c.county for c in self.corroborations)
         return counties
 

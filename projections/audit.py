@@ -155,17 +155,27 @@ class AuditView(View):
         )
 
     def timeline(self, case_id: UUID) -> list[dict[str, Any]]:
-        """Every event of the case and of every case ever merged into it, in log order."""
+        """Every event of the case and of every case merged into it, in log order; of a case
+        since released by an un-merge, only the events before the release ("after an
+        un-merge neither side sees the other's later events")."""
         return self.query(
-            f"""WITH RECURSIVE family(id) AS (
-                   SELECT %(case_id)s::uuid
+            f"""WITH RECURSIVE family(id, until) AS (
+                   SELECT %(case_id)s::uuid, NULL::bigint
                    UNION
-                   SELECT (a.data->>'absorbed_id')::uuid FROM audit_events a
+                   SELECT (a.data->>'absorbed_id')::uuid, LEAST(f.until, (
+                       SELECT min(r.position) FROM audit_events r
+                       WHERE r.aggregate_id = f.id AND r.position > a.position
+                         AND r.event_type = 'Case.AbsorbedCaseReleased'
+                         AND r.data->>'absorbed_id' = a.data->>'absorbed_id'))
+                   FROM audit_events a
                    JOIN family f ON a.aggregate_id = f.id
                    WHERE a.event_type = 'Case.CaseAbsorbed'
+                     AND (f.until IS NULL OR a.position < f.until)
                )
                SELECT {RECORD_COLUMNS}
-               FROM audit_events WHERE aggregate_id IN (SELECT id FROM family)
+               FROM audit_events e WHERE EXISTS (
+                   SELECT 1 FROM family f
+                   WHERE f.id = e.aggregate_id AND (f.until IS NULL OR e.position < f.until))
                ORDER BY position""",
             {"case_id": case_id},
         )

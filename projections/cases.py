@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 
-from domain.access import ALL
+from domain.access import ALL, case_access_change
+from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
 
 COUNT_CAP = 10_000
@@ -20,6 +21,17 @@ SORTABLE = {
     "number": "number",
     "value": "total_value",
 }
+
+
+#: A county sees a case it has a grant on, a case merged into one it has a grant on, and the
+#: survivor of its own case, while the merge stands (``domain.access.can_see_case``).
+VISIBLE_TO = (
+    "(visible_to @> ARRAY[%(visible_to)s]::text[]"
+    " OR EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = case_search.merged_into"
+    " AND s.visible_to @> ARRAY[%(visible_to)s]::text[])"
+    " OR EXISTS (SELECT 1 FROM case_search a WHERE a.merged_into = case_search.case_id"
+    " AND a.county = %(visible_to)s))"
+)
 
 
 class CaseSearchView(View):
@@ -40,6 +52,7 @@ class CaseSearchView(View):
             modified_at timestamptz NOT NULL,
             version integer NOT NULL,
             visible_to text[] NOT NULL,
+            grants text[] NOT NULL DEFAULT '{}',
             co_handlers text[] NOT NULL DEFAULT '{}',
             merged_into uuid,
             police_referred boolean NOT NULL DEFAULT false,
@@ -47,6 +60,9 @@ class CaseSearchView(View):
             total_sticks bigint NOT NULL DEFAULT 0,
             total_value numeric(16, 2) NOT NULL DEFAULT 0
         )""",
+        # Added with the one visibility rule: a search built before it is rebuilt.
+        "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
+        "CREATE INDEX IF NOT EXISTS case_search_merged_into ON case_search (merged_into)",
         "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
         "CREATE INDEX IF NOT EXISTS case_search_county ON case_search (county, status)",
@@ -71,6 +87,11 @@ class CaseSearchView(View):
                 handler = HANDLERS.get(kind)
                 if handler is not None:
                     statements.append(handler(event))
+                change = case_access_change(event)
+                if kind != "Case.Opened":
+                    statements.extend(
+                        apply_change("case_search", "case_id", event.originator_id, change)
+                    )
             if kind != "Case.Opened":
                 entry = folded.setdefault(event.originator_id, [0, 0, Decimal(0), 0, None])
                 entry[3] = event.originator_version
@@ -104,7 +125,7 @@ class CaseSearchView(View):
         where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if visible_to is not None and visible_to != ALL:
-            where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+            where.append(VISIBLE_TO)
             params["visible_to"] = visible_to
         for column, value in (("county", county), ("status", status), ("case_type", case_type)):
             if value is not None:
@@ -149,8 +170,8 @@ class CaseSearchView(View):
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
-        " opened_at, recorded_at, modified_at, version, visible_to)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s)",
+        " opened_at, recorded_at, modified_at, version, grants, visible_to)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             e.originator_id,
             e.number,
@@ -163,21 +184,9 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.timestamp,
             e.timestamp,
             e.originator_version,
-            [e.county, *e.lead_counties],
+            *initial(case_access_change(e)),
         ),
     )
-
-
-def _add_visible(county_attr: str) -> Any:
-    def handler(e: Any) -> tuple[str, tuple[Any, ...]]:
-        county = getattr(e, county_attr) if county_attr != "actor" else e.actor.county
-        return (
-            "UPDATE case_search SET visible_to = array_append(visible_to, %s)"
-            " WHERE case_id = %s AND NOT visible_to @> ARRAY[%s]::text[]",
-            (county, e.originator_id, county),
-        )
-
-    return handler
 
 
 def _joined(e: Any) -> tuple[str, tuple[Any, ...]]:
@@ -214,10 +223,7 @@ def _police(e: Any) -> tuple[str, tuple[Any, ...]]:
 
 HANDLERS = {
     "Case.Opened": _opened,
-    "Case.CoHandlerInvited": _add_visible("county"),
     "Case.CoHandlerJoined": _joined,
-    "Case.AssistanceRequested": _add_visible("to_county"),
-    "Case.MergeConsentGiven": _add_visible("survivor_county"),
     "Case.Closed": _status("closed"),
     "Case.Reopened": _status("open"),
     "Case.MergedInto": _merged,

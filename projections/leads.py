@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 
-from domain.access import ALL, counties_a_lead_event_involves
+from domain.access import ALL, lead_access_change
+from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
 
 COUNT_CAP = 10_000
@@ -59,8 +60,11 @@ class LeadRegisterView(View):
             shared_with text[] NOT NULL DEFAULT '{}',
             case_id uuid,
             case_number text,
-            visible_to text[] NOT NULL
+            visible_to text[] NOT NULL,
+            grants text[] NOT NULL DEFAULT '{}'
         )""",
+        # Added with the one visibility rule: a register built before it is rebuilt.
+        "ALTER TABLE lead_register ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
         "CREATE INDEX IF NOT EXISTS lead_register_visible ON lead_register USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS lead_register_received ON lead_register"
         " ((coalesce(received_at, registered_at)) DESC)",
@@ -144,8 +148,8 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                 "INSERT INTO lead_register (lead_id, version, owner_county, responsible_county,"
                 " status, source, summary, place_county, place_detail, suspected_parties,"
                 " has_informant, informant_ref, received_at, registered_at, modified_at,"
-                " visible_to) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s, %s) ON CONFLICT (lead_id) DO NOTHING",
+                " grants, visible_to) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s, %s, %s, %s) ON CONFLICT (lead_id) DO NOTHING",
                 (
                     e.originator_id,
                     e.originator_version,
@@ -161,7 +165,7 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                     e.received_at,
                     e.timestamp,
                     e.timestamp,
-                    sorted(counties_a_lead_event_involves(e)),
+                    *initial(lead_access_change(e)),
                 ),
             )
         )
@@ -172,14 +176,7 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             (e.originator_version, e.timestamp, e.originator_id),
         )
     )
-    for county in sorted(counties_a_lead_event_involves(e)):
-        out.append(
-            (
-                "UPDATE lead_register SET visible_to = array_append(visible_to, %s)"
-                " WHERE lead_id = %s AND NOT visible_to @> ARRAY[%s]::text[]",
-                (county, e.originator_id, county),
-            )
-        )
+    out.extend(apply_change("lead_register", "lead_id", e.originator_id, lead_access_change(e)))
     state = _REFERRAL_EVENTS.get(kind)
     if state is not None:
         out.append(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.access import require_own_county
@@ -335,20 +336,36 @@ class CaseUseCases(JurisdictionUseCases):
             yield from self._with_absorbed(self._load(Case, UUID(absorbed_id)))
 
     def case_history(self, case_id: UUID, *, viewer: Actor | None = None) -> list[Case.Event]:
-        """Every event of the case and of each case ever merged into it (released ones too, so an
-        un-merge shows as such), oldest first."""
+        """Every event of the case and of each case ever merged into it, oldest first; of a
+        case since released by an un-merge, only its events up to the release (so the
+        un-merge shows, and neither side sees the other's later events)."""
         self._load(Case, case_id, viewer)
         seen: set[UUID] = set()
         events: list[Case.Event] = []
-        pending = [case_id]
+        pending: list[tuple[UUID, datetime | None]] = [(case_id, None)]
         while pending:
-            current = pending.pop()
+            current, until = pending.pop()
             if current in seen:
                 continue
             seen.add(current)
-            for event in self.events.get(current):
-                events.append(event)  # type: ignore[arg-type]
+            stored: list[Any] = list(self.events.get(current))
+            own = [e for e in stored if until is None or e.timestamp <= until]
+            for event in own:
+                events.append(event)
                 if isinstance(event, Case.CaseAbsorbed):
-                    pending.append(event.absorbed_id)
+                    pending.append((event.absorbed_id, _released(own, event, until)))
         events.sort(key=lambda e: (e.timestamp, e.originator_id != case_id, e.originator_version))
         return events
+
+
+def _released(events: list[Any], absorbed: Any, until: datetime | None) -> datetime | None:
+    """When the case absorbed by ``absorbed`` was released after it (None: it is still merged),
+    at the latest ``until``."""
+    after = events[events.index(absorbed) + 1 :]
+    for event in after:
+        if (
+            isinstance(event, Case.AbsorbedCaseReleased)
+            and event.absorbed_id == absorbed.absorbed_id
+        ):
+            return event.timestamp if until is None else min(until, event.timestamp)
+    return until

@@ -25,7 +25,8 @@ class MergingUseCases(CaseUseCases):
 
         def decide() -> Decided:
             absorbed = self._load(Case, absorbed_id, ctx.actor, expected_version)
-            survivor = self._load(Case, survivor_id)
+            # A case the caller may not see is not found: never its number or status.
+            survivor = self._load(Case, survivor_id, ctx.actor)
             merged = merge(
                 absorbed, survivor, reason, ctx, [c.id for c in self._survivors(survivor)]
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
@@ -153,8 +153,17 @@ class Store(Application[UUID]):
         if isinstance(aggregate, Lead):
             return can_see_lead(viewer, aggregate)
         if isinstance(aggregate, Case):
-            return can_see_case(viewer, aggregate, self._survivors(aggregate))
+            return can_see_case(
+                viewer, aggregate, self._survivors(aggregate), self._absorbed_counties(aggregate)
+            )
         return True
+
+    def _absorbed_counties(self, case: Case) -> Iterator[str]:
+        """The counties of the cases merged into this one now (loaded only when asked)."""
+        for absorbed_id in case.absorbed:
+            found = self._find(Case, UUID(absorbed_id))
+            if found is not None:
+                yield found.county
 
     def _survivors(self, case: Case) -> list[Case]:
         """The cases this case is merged into, nearest first (loaded only when needed)."""

@@ -20,7 +20,7 @@ from api.present import EVENT_COLUMNS, event_public, event_row
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.events import AuditPagePublic, ChainHeadPublic, EventLogPublic, VerificationPublic
 from api.waiting import WaitFor, await_views
-from domain.access import require_audit_reader
+from domain.access import audit_county, require_audit_reader
 from jointcase.storage import resolve_database
 from projections.audit import verify
 
@@ -77,7 +77,7 @@ def audit_events(
 ) -> object:
     """The audit trail, filtered; `format=csv` or `jsonl` exports every matching event (paged
     internally). Informant identities never appear in it."""
-    require_audit_reader(officer.actor)
+    county = audit_county(officer.actor, county)
     audit = services.views.audit
     await_views(services, [audit], wait_for)
     filters: dict[str, Any] = {

@@ -1,13 +1,17 @@
 """The authorization matrix, shared by the test_authorization_* files: every role x the acting county's relation to the record x every
 route, asserting the status and, for refusals, the problem document naming the rule.
 
-What the matrix encodes (api/deps.py, api/access.py, the domain rules):
+What the matrix encodes (api/deps.py, domain/access.py, the domain rules; "Who sees what" in the README):
 - no or a bad token: 401 with a Bearer challenge, on every route;
 - auditors and the reward committee never record: 403 `permission-denied` on every write;
 - a county unrelated to a lead or case gets 404 `not-found` on every route of it, worded exactly
   as for a record that does not exist;
 - the committee reads cases (200) but not leads (404); auditors read everything;
-- the event log is for auditors and administrators only (403 for the others);
+- the event log is for auditors and administrators only (403 for the others), an administrator
+  reading only its own county's events;
+- what an answer takes away: a declined or withdrawn referral, a declined invitation or merge
+  proposal, an un-merge leave the county 404 on the record; the county of an absorbed case
+  reads the survivor while merged;
 - a county that can see the record but may not do this gets 409 naming the rule (or 403 where
   the domain says permission-denied), and the refused write records nothing.
 """
@@ -101,9 +105,17 @@ def case_and_survivor(api: Api) -> dict[str, str]:
     return {**case_joined(api), "survivor": new_case(api)}
 
 
+def case_and_shared_survivor(api: Api) -> dict[str, str]:
+    """A case co-handled by the neighbour, and another such case of the same county."""
+    return {**case_joined(api), "survivor": case_joined(api)["case"]}
+
+
 def case_merge_proposed(api: Api) -> dict[str, str]:
-    """The owning county consented to merge its case into a case of the neighbour."""
+    """The owning county consented to merge its case into a case of the neighbour, which had
+    asked it for assistance (a county proposes a merge only into a case it may see)."""
     case, survivor = new_case(api), new_case(api, NEIGHBOUR)
+    body = {"to_county": OWN, "request": "same supplier?"}
+    ok(api.post("officer", NEIGHBOUR, f"/v1/cases/{survivor}/assistance-requests", body), 201)
     body = {"survivor_id": survivor, "reason": "same supplier"}
     assert ok(api.post("officer", OWN, f"/v1/cases/{case}/merge", body))["merged"] is False
     return {"case": case, "survivor": survivor}
@@ -123,6 +135,58 @@ def case_merged_into_shared_survivor(api: Api) -> dict[str, str]:
     body = {"survivor_id": survivor, "reason": "same supplier"}
     assert ok(api.post("officer", OWN, f"/v1/cases/{case}/merge", body))["merged"] is True
     return {"case": case, "survivor": survivor}
+
+
+# --- after an answer: what "Who sees what" takes away ---------------------------------------------
+def lead_referral_declined(api: Api) -> dict[str, str]:
+    ids = lead_referred(api)
+    path = f"/v1/leads/{ids['lead']}/referrals/{NEIGHBOUR}/declination"
+    ok(api.post("officer", NEIGHBOUR, path, {"reason": "not ours"}))
+    return ids
+
+
+def lead_referral_withdrawn(api: Api) -> dict[str, str]:
+    ids = lead_referred(api)
+    path = f"/v1/leads/{ids['lead']}/referrals/{NEIGHBOUR}/withdrawal"
+    ok(api.post("officer", OWN, path, {"reason": "sent by mistake"}))
+    return ids
+
+
+def case_co_handling_declined(api: Api) -> dict[str, str]:
+    ids = case_invited(api)
+    path = f"/v1/cases/{ids['case']}/co-handlers/{NEIGHBOUR}/declination"
+    ok(api.post("officer", NEIGHBOUR, path, {"reason": "no staff"}))
+    return ids
+
+
+def case_merge_declined(api: Api) -> dict[str, str]:
+    """The neighbour declined the owning county's proposal to merge into its case."""
+    ids = case_merge_proposed(api)
+    body = {"survivor_id": ids["survivor"], "reason": "different supplier"}
+    ok(api.post("officer", NEIGHBOUR, f"/v1/cases/{ids['case']}/merge/declination", body))
+    return ids
+
+
+def case_merged_across(api: Api) -> dict[str, str]:
+    """The owning county's case merged into the neighbour's case (both consented)."""
+    ids = case_merge_proposed(api)
+    body = {"survivor_id": ids["survivor"], "reason": "same supplier"}
+    assert ok(api.post("officer", NEIGHBOUR, f"/v1/cases/{ids['case']}/merge", body))["merged"]
+    return ids
+
+
+def survivor_of_merged_across(api: Api) -> dict[str, str]:
+    """The neighbour's case, into which the owning county's case is merged."""
+    ids = case_merged_across(api)
+    return {"case": ids["survivor"], "absorbed": ids["case"]}
+
+
+def case_unmerged_across(api: Api) -> dict[str, str]:
+    """The merge across counties reversed, then a new event on the released case."""
+    ids = case_merged_across(api)
+    ok(api.post("officer", OWN, f"/v1/cases/{ids['case']}/unmerge", {"reason": "wrong"}))
+    ok(api.post("officer", OWN, f"/v1/cases/{ids['case']}/seizures", SEIZURE), 201)
+    return ids
 
 
 def case_referred_to_police(api: Api) -> dict[str, str]:
@@ -167,6 +231,9 @@ class Route:
     outcome: dict[str, Expect]
     body: dict[str, Any] | None = None
     overrides: dict[tuple[str, str], Expect] = field(default_factory=dict)
+    #: The ids key of the record a visible-record 404 names, when it is not the route's own
+    #: (a merge into a survivor the caller may not see names the survivor).
+    not_found: str | None = None
 
     @property
     def writes(self) -> bool:
@@ -241,7 +308,8 @@ def check_record_route(api: Api, route: Route, role: str, relation: str) -> None
 
     if expect == NOT_FOUND:
         # worded exactly as for a record that does not exist (by number: naming the number)
-        assert body["detail"] == f"no {route.kind} {ids.get('number', record_id)}"
+        missing = ids[route.not_found] if route.not_found and relation != "unrelated" else None
+        assert body["detail"] == f"no {route.kind} {missing or ids.get('number', record_id)}"
     if response.status_code >= 400:
         assert record_version(api, route.kind, record_id) == before, "a refusal recorded events"
     elif route.writes and route.name != "disclose-informant":

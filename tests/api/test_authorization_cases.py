@@ -8,6 +8,7 @@ import pytest
 from tests.api.authz import (
     C_BY_NUMBER,
     FORBIDDEN,
+    NOT_FOUND,
     POLICE_REFERRAL,
     REASON,
     RELATIONS,
@@ -15,17 +16,22 @@ from tests.api.authz import (
     THIRD,
     C,
     Route,
+    case_and_shared_survivor,
     case_and_survivor,
     case_assisted,
     case_closed,
+    case_co_handling_declined,
     case_invited,
     case_joined,
     case_joined_by_number,
+    case_merge_declined,
     case_merge_proposed,
     case_merged,
     case_merged_into_shared_survivor,
     case_referred_to_police,
+    case_unmerged_across,
     check_record_route,
+    survivor_of_merged_across,
 )
 from tests.api.conftest import ROLES, Api
 
@@ -48,6 +54,27 @@ CASE_ROUTES = [
         "case",
         case_merged_into_shared_survivor,
         {"own": 200, "neighbour": 200},
+    ),
+    # ...and what an answer takes away ("Who sees what"): a declined invitation or merge
+    # proposal, an un-merge; the county of an absorbed case sees the survivor while merged
+    *(
+        Route(f"{name}-{suffix}", "GET", C + path, "case", setup, {"own": 200, "neighbour": seen})
+        for name, path in (("get-case", ""), ("case-history", "/history"))
+        for suffix, setup, seen in (
+            ("co-handling-declined", case_co_handling_declined, NOT_FOUND),
+            ("merge-proposed", case_merge_proposed, 200),
+            ("merge-declined", case_merge_declined, NOT_FOUND),
+            ("unmerged", case_unmerged_across, NOT_FOUND),
+            ("survivor-of-own", survivor_of_merged_across, 200),
+        )
+    ),
+    Route(
+        "case-timeline-co-handling-declined",
+        "GET",
+        C + "/timeline",
+        "case",
+        case_co_handling_declined,
+        {"own": 200, "neighbour": NOT_FOUND},
     ),
     Route(
         "case-history", "GET", C + "/history", "case", case_joined, {"own": 200, "neighbour": 200}
@@ -131,6 +158,17 @@ CASE_ROUTES = [
         C + "/merge",
         "case",
         case_and_survivor,
+        # the neighbour co-handles the case but may not see the survivor: not found
+        {"own": 200, "neighbour": NOT_FOUND},
+        {"survivor_id": "{survivor}", "reason": "same supplier"},
+        not_found="survivor",
+    ),
+    Route(
+        "merge-case-survivor-seen",
+        "POST",
+        C + "/merge",
+        "case",
+        case_and_shared_survivor,
         {"own": 200, "neighbour": (409, "not-lead-county")},
         {"survivor_id": "{survivor}", "reason": "same supplier"},
     ),

@@ -79,6 +79,7 @@ class GlobalRoute:
 
 GLOBAL_ROUTES = [
     GlobalRoute("event-log", "GET", "/v1/events?limit=5", only(("auditor", "admin"), 200)),
+    GlobalRoute("audit-trail", "GET", "/v1/audit/events", only(("auditor", "admin"), 200)),
     GlobalRoute("lead-register", "GET", "/v1/leads?limit=5", dict.fromkeys(ROLES, 200)),
     GlobalRoute("case-search", "GET", "/v1/cases?limit=5", dict.fromkeys(ROLES, 200)),
     GlobalRoute("jurisdictions", "GET", "/v1/jurisdictions", dict.fromkeys(ROLES, 200)),
@@ -150,8 +151,14 @@ def test_global_routes(api: Api, route: GlobalRoute, role: str, county: str) -> 
         return
     if route.method == "POST":
         assert {"id", "version", "position"} <= body.keys()
+    elif route.name == "event-log" and role == "admin":
+        # an administrator reads only its own county's events (a page may hold none)
+        assert {e["actor"]["county"] for e in body["items"]} <= {county}
+        assert body["last_position"] >= body["next_after"] > 0
     elif route.name == "event-log":
         assert body["items"] and body["last_position"] >= body["next_after"] > 0
+    elif route.name == "audit-trail" and role == "admin":
+        assert {e["actor"]["county"] for e in body["items"] if e["actor"]} <= {county}
     elif route.name == "lead-register" and role == "committee":
         assert body["items"] == [] and body["total"] == 0  # the committee reads no lead
     elif route.name == "lead-register":

@@ -8,6 +8,7 @@ import pytest
 from tests.api.authz import (
     FORBIDDEN,
     NEIGHBOUR,
+    NOT_FOUND,
     REASON,
     RELATIONS,
     THIRD,
@@ -15,6 +16,8 @@ from tests.api.authz import (
     Route,
     check_record_route,
     lead_accepted,
+    lead_referral_declined,
+    lead_referral_withdrawn,
     lead_referred,
     lead_shared,
     lead_shared_with_informant,
@@ -25,6 +28,23 @@ LEAD_ROUTES = [
     # leads: the neighbour received a share or a referral
     Route("get-lead", "GET", L, "lead", lead_shared, {"own": 200, "neighbour": 200}),
     Route("get-lead-referred", "GET", L, "lead", lead_referred, {"own": 200, "neighbour": 200}),
+    # a declined or withdrawn referral: the county no longer sees the lead
+    Route(
+        "get-lead-referral-declined",
+        "GET",
+        L,
+        "lead",
+        lead_referral_declined,
+        {"own": 200, "neighbour": NOT_FOUND},
+    ),
+    Route(
+        "get-lead-referral-withdrawn",
+        "GET",
+        L,
+        "lead",
+        lead_referral_withdrawn,
+        {"own": 200, "neighbour": NOT_FOUND},
+    ),
     Route(
         "refer-lead",
         "POST",

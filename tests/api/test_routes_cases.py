@@ -148,6 +148,13 @@ def test_assistance_is_requested_and_answered_by_the_requested_county(world: Wor
 def test_a_cross_county_merge_needs_both_counties_and_can_be_reversed(world: World) -> None:
     survivor = new_case(world, YANGGAO)
     absorbed = new_case(world, TIANZHEN)
+    body = {"survivor_id": survivor["id"], "reason": "same net"}
+    # a county proposes a merge only into a case it may see: 404 as for an unknown case...
+    r = world.post(TIANZHEN, f"/v1/cases/{absorbed['id']}/merge", body)
+    assert r.status_code == 404 and r.json()["detail"] == f"no case {survivor['id']}"
+    # ...until the survivor's county involves it (here: asks it for assistance)
+    ask = {"to_county": TIANZHEN, "request": "same net?"}
+    assert world.post(YANGGAO, f"/v1/cases/{survivor['id']}/assistance-requests", ask).is_success
     r = world.post(
         TIANZHEN,
         f"/v1/cases/{absorbed['id']}/merge",
@@ -212,6 +219,8 @@ def test_merge_refusals(world: World) -> None:
         "merge-cycle",
     )
     d = new_case(world, SHANGYI)
+    ask = {"to_county": SHANGYI, "request": "same net?"}  # SHANGYI may now see c
+    assert world.post(YANGGAO, f"/v1/cases/{c['id']}/assistance-requests", ask).is_success
     world.post(SHANGYI, f"/v1/cases/{d['id']}/merge", {"survivor_id": c["id"], "reason": "r"})
     r = world.post(
         YANGGAO, f"/v1/cases/{d['id']}/merge/declination", {"survivor_id": c["id"], "reason": "no"}

@@ -283,6 +283,8 @@ def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(
 ) -> None:
     survivor = app.open_case(ctx(YANGGAO), case_type="counterfeit", title="network")
     absorbed = app.open_case(ctx(TIANZHEN), case_type="counterfeit", title="retailer")
+    # a county proposes a merge only into a case it may see (here: it was asked to assist)
+    app.request_assistance(survivor.id, TIANZHEN, "same supplier?", ctx(YANGGAO))
     first = app.merge_cases(absorbed.id, survivor.id, "same supplier", ctx(TIANZHEN))
     assert first.details["merged"] is False and first.details["awaiting"] == [YANGGAO]
     second = app.merge_cases(absorbed.id, survivor.id, "same supplier", ctx(YANGGAO))
@@ -303,6 +305,10 @@ def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(
         "MergeReversed",
         "AbsorbedCaseReleased",
     }
+    # the released case's later events are its own: not in the survivor's history
+    app.close_case(absorbed.id, "penalty", "fined", ctx(TIANZHEN))
+    assert "Closed" not in [type(e).__name__ for e in app.case_history(survivor.id)]
+    assert "Closed" in [type(e).__name__ for e in app.case_history(absorbed.id)]
 
 
 def test_informant_identity_is_never_stored_in_plaintext(

@@ -11,6 +11,7 @@ from hypothesis import given as for_all
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from domain.access import counties_granted, fold_access, lead_access_change
 from domain.errors import DomainError, InvalidInput
 from domain.lead import Lead
 from domain.values import (
@@ -113,7 +114,12 @@ def check_consistent(lead: Lead) -> None:
     assert all(r.first_feedback_at is None for r in lead.referrals if r not in accepted)
     assert (lead.status == LeadStatus.CLOSED) == (lead.closure is not None)
     assert (lead.status == LeadStatus.CONVERTED) == (lead.case_id is not None)
-    assert {r.to_county for r in lead.referrals} <= lead.counties_involved()
+    # A county referred sees the lead while its referral is pending or after it accepted; a
+    # declined or withdrawn referral no longer shows it the lead ("Who sees what").
+    answered = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+    assert {r.to_county for r in lead.referrals if r.status in answered} <= (
+        lead.counties_involved()
+    )
 
 
 @settings(REPEATABLE, max_examples=500)
@@ -133,4 +139,13 @@ def test_no_sequence_of_lead_commands_leaves_the_lead_inconsistent(commands):
             assert len(new) == 1
             history.extend(new)
         check_consistent(lead)
+        assert counties_granted(folded(history)) == lead.counties_involved()
     assert replay(history) == lead
+
+
+def folded(history) -> set[str]:
+    """The grants a read model folds from the lead's events (``domain.access``)."""
+    grants: set[str] = set()
+    for event in history:
+        grants = fold_access(grants, lead_access_change(event))
+    return grants
