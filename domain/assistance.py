@@ -3,12 +3,10 @@ deadline; only the county asked answers, once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.case_state import CaseState
+from domain.case_state import AssistanceRequest, CaseState
 from domain.errors import (
     AssistanceAlreadyAnswered,
     AssistanceNotFound,
@@ -18,23 +16,6 @@ from domain.errors import (
 )
 from domain.events import JointEvent, stamp
 from domain.values import Context, required_text
-
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class AssistanceRequest:
-    request_id: UUID
-    from_county: str
-    to_county: str
-    request: str
-    due: datetime
-    requested_at: datetime
-    requested_by: str
-    answer: str | None = None
-    answered_at: datetime | None = None
-    answered_by: str | None = None
 
 
 class Assistance(CaseState):
@@ -46,7 +27,7 @@ class Assistance(CaseState):
         request: str
         due: datetime
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Assistance) -> None:
             case.assistance[str(self.request_id)] = AssistanceRequest(
                 request_id=self.request_id,
                 from_county=self.actor.county,
@@ -61,7 +42,7 @@ class Assistance(CaseState):
         request_id: UUID
         answer: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Assistance) -> None:
             request = case.assistance[str(self.request_id)]
             request.answer = self.answer
             request.answered_at = self.timestamp

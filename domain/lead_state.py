@@ -13,15 +13,53 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import LeadAlreadyConverted, LeadClosed, NotResponsibleCounty
-from domain.values import Actor, Context, LeadClosure, LeadSource, LeadStatus
+from domain.values import (
+    Actor,
+    Context,
+    CorroborationResult,
+    LeadClosure,
+    LeadSource,
+    LeadStatus,
+    ReferralStatus,
+)
 
 if TYPE_CHECKING:
-    from domain.lead import Corroboration, Feedback
-    from domain.referrals import Referral
-
     _Aggregate = Aggregate  # the parts are mixed into an Aggregate: let them see its methods
 else:
     _Aggregate = object
+
+
+@dataclass
+class Referral:
+    from_county: str
+    to_county: str
+    reason: str
+    referred_by: str
+    referred_at: datetime
+    acknowledge_by: datetime
+    feedback_by: datetime
+    status: ReferralStatus = ReferralStatus.PENDING
+    answered_at: datetime | None = None
+    answer_reason: str | None = None
+    first_feedback_at: datetime | None = None
+
+
+@dataclass
+class Feedback:
+    county: str
+    officer_id: str
+    at: datetime
+    content: str
+    final: bool
+
+
+@dataclass
+class Corroboration:
+    county: str
+    officer_id: str
+    at: datetime
+    result: CorroborationResult
+    note: str
 
 
 @dataclass(eq=False, repr=False)

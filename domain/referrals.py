@@ -3,9 +3,7 @@ by the referring county, accepted (the receiving county becomes responsible) or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.errors import (
     NoPendingReferral,
@@ -16,26 +14,8 @@ from domain.errors import (
     ResponsibilityAlreadyTaken,
 )
 from domain.events import JointEvent, stamp
-from domain.lead_state import LeadState
+from domain.lead_state import LeadState, Referral
 from domain.values import Context, ReferralStatus, required_text
-
-if TYPE_CHECKING:
-    from domain.lead import Lead
-
-
-@dataclass
-class Referral:
-    from_county: str
-    to_county: str
-    reason: str
-    referred_by: str
-    referred_at: datetime
-    acknowledge_by: datetime
-    feedback_by: datetime
-    status: ReferralStatus = ReferralStatus.PENDING
-    answered_at: datetime | None = None
-    answer_reason: str | None = None
-    first_feedback_at: datetime | None = None
 
 
 class Referrals(LeadState):
@@ -47,7 +27,7 @@ class Referrals(LeadState):
         acknowledge_by: datetime
         feedback_by: datetime
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             lead.referrals.append(
                 Referral(
                     from_county=self.actor.county,
@@ -64,7 +44,7 @@ class Referrals(LeadState):
         to_county: str
         reason: str
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.open_referral_to(self.to_county)
             assert referral is not None
             referral.status = ReferralStatus.WITHDRAWN
@@ -74,7 +54,7 @@ class Referrals(LeadState):
     class ReferralAccepted(JointEvent):
         from_county: str
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.open_referral_to(self.actor.county)
             assert referral is not None
             referral.status = ReferralStatus.ACCEPTED
@@ -85,7 +65,7 @@ class Referrals(LeadState):
         from_county: str
         reason: str
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.open_referral_to(self.actor.county)
             assert referral is not None
             referral.status = ReferralStatus.DECLINED
