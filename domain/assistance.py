@@ -4,12 +4,10 @@ still open, each with an event, so that a cancelled request is never charged to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.case_state import CaseState
+from domain.case_state import AssistanceRequest, CaseState
 from domain.errors import (
     AssistanceAlreadyAnswered,
     AssistanceCancelled,
@@ -21,29 +19,6 @@ from domain.errors import (
 from domain.events import JointEvent, stamp
 from domain.values import Context, required_text
 
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class AssistanceRequest:
-    request_id: UUID
-    from_county: str
-    to_county: str
-    request: str
-    due: datetime
-    requested_at: datetime
-    requested_by: str
-    answer: str | None = None
-    answered_at: datetime | None = None
-    answered_by: str | None = None
-    cancelled_at: datetime | None = None
-    cancelled_because: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.answered_at is None and self.cancelled_at is None
-
 
 class Assistance(CaseState):
     """The assistance part of ``Case``."""
@@ -54,7 +29,7 @@ class Assistance(CaseState):
         request: str
         due: datetime
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Assistance) -> None:
             case.assistance[str(self.request_id)] = AssistanceRequest(
                 request_id=self.request_id,
                 from_county=self.actor.county,
@@ -69,7 +44,7 @@ class Assistance(CaseState):
         request_id: UUID
         answer: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Assistance) -> None:
             request = case.assistance[str(self.request_id)]
             request.answer = self.answer
             request.answered_at = self.timestamp
@@ -79,7 +54,7 @@ class Assistance(CaseState):
         request_id: UUID
         because: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Assistance) -> None:
             request = case.assistance[str(self.request_id)]
             request.cancelled_at = self.timestamp
             request.cancelled_because = self.because

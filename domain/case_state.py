@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -20,18 +21,91 @@ from domain.errors import (
     NotCaseParticipant,
     NotLeadCounty,
 )
-from domain.values import Actor, CaseOutcome, CaseStatus, CaseType, CoHandlerStatus, Context
+from domain.values import (
+    Actor,
+    CaseOutcome,
+    CaseStatus,
+    CaseType,
+    CoHandlerStatus,
+    Context,
+    Disposition,
+    PriceBasis,
+)
 
 if TYPE_CHECKING:
-    from domain.assistance import AssistanceRequest
-    from domain.cohandling import CoHandler
-    from domain.merging import MergeRecord
-    from domain.police import PoliceReferral
-    from domain.seizures import Seizure
-
     _Aggregate = Aggregate  # the parts are mixed into an Aggregate: let them see its methods
 else:
     _Aggregate = object
+
+
+@dataclass
+class AssistanceRequest:
+    request_id: UUID
+    from_county: str
+    to_county: str
+    request: str
+    due: datetime
+    requested_at: datetime
+    requested_by: str
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    cancelled_at: datetime | None = None
+    cancelled_because: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.cancelled_at is None
+
+
+@dataclass
+class CoHandler:
+    county: str
+    status: CoHandlerStatus
+    invited_by: str
+    invited_at: datetime
+    note: str
+    answered_at: datetime | None = None
+    answer_reason: str | None = None
+
+
+@dataclass
+class PoliceReferral:
+    police_unit: str
+    referred_on: datetime
+    reason: str
+    advice: list[str]
+    accepted_on: datetime | None = None
+    police_case_number: str | None = None
+
+
+@dataclass
+class Seizure:
+    seizure_id: UUID
+    county: str
+    officer_id: str
+    brand: str
+    specification: str
+    sticks: int
+    value: Decimal
+    price_basis: PriceBasis
+    disposition: Disposition
+    place: str
+    seized_at: datetime
+    recorded_at: datetime
+
+
+@dataclass
+class MergeRecord:
+    """One line of a case's merge history, kept forever (merges and their reversals)."""
+
+    kind: str  # merged_into | absorbed | merge_reversed | released
+    other_case_id: UUID
+    other_case_number: str
+    at: datetime
+    officer_id: str
+    county: str
+    reason: str
 
 
 @dataclass(eq=False, repr=False)
@@ -68,6 +142,10 @@ class CaseState(_Aggregate):
             raise CaseIsMerged(
                 f"case {self.number} was merged into case {self.merged_into_number}; it is read-only"
             )
+
+    def _cancel_open_assistance(self, because: str, ctx: Context) -> None:
+        """Cancels the case's open assistance requests (the assistance part does it)."""
+        raise NotImplementedError
 
     def _check_active(self) -> None:
         self._check_not_merged()

@@ -3,28 +3,10 @@ invitation is accepted or declined. A county that joined acts on the case beside
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from domain.case_state import CaseState
+from domain.case_state import CaseState, CoHandler
 from domain.errors import AlreadyCoHandler, InviteOwnCounty, NotInvited
 from domain.events import JointEvent, stamp
 from domain.values import CoHandlerStatus, Context, required_text
-
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class CoHandler:
-    county: str
-    status: CoHandlerStatus
-    invited_by: str
-    invited_at: datetime
-    note: str
-    answered_at: datetime | None = None
-    answer_reason: str | None = None
 
 
 class CoHandling(CaseState):
@@ -34,7 +16,7 @@ class CoHandling(CaseState):
         county: str
         note: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: CoHandling) -> None:
             case.co_handlers[self.county] = CoHandler(
                 county=self.county,
                 status=CoHandlerStatus.INVITED,
@@ -44,7 +26,7 @@ class CoHandling(CaseState):
             )
 
     class CoHandlerJoined(JointEvent):
-        def apply(self, case: Case) -> None:
+        def apply(self, case: CoHandling) -> None:
             handler = case.co_handlers[self.actor.county]
             handler.status = CoHandlerStatus.JOINED
             handler.answered_at = self.timestamp
@@ -52,7 +34,7 @@ class CoHandling(CaseState):
     class CoHandlerDeclined(JointEvent):
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: CoHandling) -> None:
             handler = case.co_handlers[self.actor.county]
             handler.status = CoHandlerStatus.DECLINED
             handler.answered_at = self.timestamp

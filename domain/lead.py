@@ -6,7 +6,6 @@ domain/lead_state.py. The referral events are redefined on ``Lead`` by the libra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +24,7 @@ from domain.errors import (
     ShareWithOwnCounty,
 )
 from domain.events import JointCreated, JointEvent, stamp
+from domain.lead_state import Corroboration, Feedback
 from domain.referrals import Referrals
 from domain.values import (
     Context,
@@ -35,24 +35,6 @@ from domain.values import (
     ReferralStatus,
     required_text,
 )
-
-
-@dataclass
-class Feedback:
-    county: str
-    officer_id: str
-    at: datetime
-    content: str
-    final: bool
-
-
-@dataclass
-class Corroboration:
-    county: str
-    officer_id: str
-    at: datetime
-    result: CorroborationResult
-    note: str
 
 
 class Lead(Referrals, Aggregate):

@@ -8,20 +8,76 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import LeadAlreadyConverted, LeadClosed, NotResponsibleCounty
-from domain.values import Actor, Context, LeadClosure, LeadSource, LeadStatus
+from domain.jurisdiction import NAMESPACE
+from domain.values import (
+    Actor,
+    Context,
+    CorroborationResult,
+    LeadClosure,
+    LeadSource,
+    LeadStatus,
+    ReferralStatus,
+)
 
 if TYPE_CHECKING:
-    from domain.lead import Corroboration, Feedback
-    from domain.referrals import Referral
-
     _Aggregate = Aggregate  # the parts are mixed into an Aggregate: let them see its methods
 else:
     _Aggregate = object
+
+
+def derived_referral_id(
+    from_county: str, to_county: str, referred_by: str, referred_at: datetime
+) -> UUID:
+    """The id of a referral recorded before referrals had ids (or made without one): derived
+    from who referred it where and when, the same from its event and from a snapshot."""
+    return uuid5(
+        NAMESPACE, f"referral/{from_county}/{to_county}/{referred_by}/{referred_at.isoformat()}"
+    )
+
+
+@dataclass
+class Referral:
+    from_county: str
+    to_county: str
+    reason: str
+    referred_by: str
+    referred_at: datetime
+    acknowledge_by: datetime
+    feedback_by: datetime
+    status: ReferralStatus = ReferralStatus.PENDING
+    answered_at: datetime | None = None
+    answer_reason: str | None = None
+    first_feedback_at: datetime | None = None
+    referral_id: UUID | None = None  # always set: None only while a snapshot is upcast
+
+    def __post_init__(self) -> None:
+        if self.referral_id is None:
+            self.referral_id = derived_referral_id(
+                self.from_county, self.to_county, self.referred_by, self.referred_at
+            )
+
+
+@dataclass
+class Feedback:
+    county: str
+    officer_id: str
+    at: datetime
+    content: str
+    final: bool
+
+
+@dataclass
+class Corroboration:
+    county: str
+    officer_id: str
+    at: datetime
+    result: CorroborationResult
+    note: str
 
 
 @dataclass(eq=False, repr=False)

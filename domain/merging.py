@@ -4,12 +4,9 @@ cases, so they are functions over both; the events belong to each case's ``Mergi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.case_state import CaseState
+from domain.case_state import CaseState, MergeRecord
 from domain.errors import (
     CaseClosed,
     MergeConsentAlreadyGiven,
@@ -23,22 +20,6 @@ from domain.errors import (
 from domain.events import JointEvent, stamp
 from domain.values import CaseStatus, Context, required_text
 
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class MergeRecord:
-    """One line of a case's merge history, kept forever (merges and their reversals)."""
-
-    kind: str  # merged_into | absorbed | merge_reversed | released
-    other_case_id: UUID
-    other_case_number: str
-    at: datetime
-    officer_id: str
-    county: str
-    reason: str
-
 
 class Merging(CaseState):
     """The merge events of ``Case``; the rules that trigger them are the functions below."""
@@ -51,7 +32,7 @@ class Merging(CaseState):
         survivor_county: str
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.merge_parties[str(self.survivor_id)] = self.survivor_county
             consenting = case.merge_consents.setdefault(str(self.survivor_id), [])
             if self.actor.county not in consenting:
@@ -61,7 +42,7 @@ class Merging(CaseState):
         survivor_id: UUID
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.merge_consents.pop(str(self.survivor_id), None)
             case.merge_parties.pop(str(self.survivor_id), None)
 
@@ -70,7 +51,7 @@ class Merging(CaseState):
         survivor_number: str
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.status = CaseStatus.MERGED
             case.merged_into = self.survivor_id
             case.merged_into_number = self.survivor_number
@@ -93,7 +74,7 @@ class Merging(CaseState):
         absorbed_number: str
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.absorbed[str(self.absorbed_id)] = self.absorbed_number
             case.merge_history.append(
                 MergeRecord(
@@ -113,7 +94,7 @@ class Merging(CaseState):
         reason: str
         status_before_merge: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.status = CaseStatus(self.status_before_merge)
             case.merged_into = None
             case.merged_into_number = None
@@ -134,7 +115,7 @@ class Merging(CaseState):
         absorbed_number: str
         reason: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Merging) -> None:
             case.absorbed.pop(str(self.absorbed_id), None)
             case.merge_history.append(
                 MergeRecord(
@@ -150,7 +131,7 @@ class Merging(CaseState):
 
 
 def merge(
-    absorbed: Case, survivor: Case, reason: str, ctx: Context, survivor_chain: list[UUID]
+    absorbed: Merging, survivor: Merging, reason: str, ctx: Context, survivor_chain: list[UUID]
 ) -> bool:
     """Merges ``absorbed`` into ``survivor`` (并案), or records this county's consent when the merge
     crosses counties and the other county has not consented yet. ``survivor_chain`` lists the cases
@@ -207,7 +188,7 @@ def merge(
     return True
 
 
-def decline_merge(absorbed: Case, survivor_id: UUID, reason: str, ctx: Context) -> None:
+def decline_merge(absorbed: Merging, survivor_id: UUID, reason: str, ctx: Context) -> None:
     """The other county refuses a proposed cross-county merge; the proposal is dropped."""
     absorbed._check_not_merged()
     consents = absorbed.merge_consents.get(str(survivor_id))
@@ -221,7 +202,7 @@ def decline_merge(absorbed: Case, survivor_id: UUID, reason: str, ctx: Context) 
     )
 
 
-def unmerge(absorbed: Case, survivor: Case, reason: str, ctx: Context) -> None:
+def unmerge(absorbed: Merging, survivor: Merging, reason: str, ctx: Context) -> None:
     """Reverses a merge: both cases record it, the absorbed case becomes active again."""
     if absorbed.merged_into is None:
         raise NotMerged(f"case {absorbed.number} is not merged into another case")

@@ -3,27 +3,12 @@ The thresholds that advise a referral are in domain/policy.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from domain.case_state import CaseState
+from domain.case_state import CaseState, PoliceReferral
 from domain.errors import AlreadyReferredToPolice, NotReferredToPolice, PoliceAlreadyAccepted
 from domain.events import JointEvent, stamp
 from domain.values import Context, required_text
-
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class PoliceReferral:
-    police_unit: str
-    referred_on: datetime
-    reason: str
-    advice: list[str]
-    accepted_on: datetime | None = None
-    police_case_number: str | None = None
 
 
 class PoliceReferrals(CaseState):
@@ -35,7 +20,7 @@ class PoliceReferrals(CaseState):
         reason: str
         advice: list[str]
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: PoliceReferrals) -> None:
             case.police = PoliceReferral(
                 police_unit=self.police_unit,
                 referred_on=self.referred_on,
@@ -47,7 +32,7 @@ class PoliceReferrals(CaseState):
         accepted_on: datetime
         police_case_number: str
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: PoliceReferrals) -> None:
             assert case.police is not None
             case.police.accepted_on = self.accepted_on
             case.police.police_case_number = self.police_case_number

@@ -6,10 +6,9 @@ then derives from the referral itself, and its answers find it as they did then.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid5
+from typing import Any
+from uuid import UUID
 
 from domain.errors import (
     NoPendingReferral,
@@ -20,44 +19,8 @@ from domain.errors import (
     ResponsibilityAlreadyTaken,
 )
 from domain.events import JointEvent, stamp
-from domain.jurisdiction import NAMESPACE
-from domain.lead_state import LeadState
+from domain.lead_state import LeadState, Referral, derived_referral_id
 from domain.values import Context, ReferralStatus, required_text
-
-if TYPE_CHECKING:
-    from domain.lead import Lead
-
-
-def derived_referral_id(
-    from_county: str, to_county: str, referred_by: str, referred_at: datetime
-) -> UUID:
-    """The id of a referral recorded before referrals had ids (or made without one): derived
-    from who referred it where and when, the same from its event and from a snapshot."""
-    return uuid5(
-        NAMESPACE, f"referral/{from_county}/{to_county}/{referred_by}/{referred_at.isoformat()}"
-    )
-
-
-@dataclass
-class Referral:
-    from_county: str
-    to_county: str
-    reason: str
-    referred_by: str
-    referred_at: datetime
-    acknowledge_by: datetime
-    feedback_by: datetime
-    status: ReferralStatus = ReferralStatus.PENDING
-    answered_at: datetime | None = None
-    answer_reason: str | None = None
-    first_feedback_at: datetime | None = None
-    referral_id: UUID | None = None  # always set: None only while a snapshot is upcast
-
-    def __post_init__(self) -> None:
-        if self.referral_id is None:
-            self.referral_id = derived_referral_id(
-                self.from_county, self.to_county, self.referred_by, self.referred_at
-            )
 
 
 def _no_referral_id(state: dict[str, Any]) -> None:
@@ -83,7 +46,7 @@ class Referrals(LeadState):
                 actor.county, state["to_county"], actor.officer_id, state["timestamp"]
             )
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             lead.referrals.append(
                 Referral(
                     referral_id=self.referral_id,
@@ -104,7 +67,7 @@ class Referrals(LeadState):
         referral_id: UUID | None
         upcast_v1_v2 = staticmethod(_no_referral_id)
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.answered_referral(self.referral_id, self.to_county)
             referral.status = ReferralStatus.WITHDRAWN
             referral.answered_at = self.timestamp
@@ -116,7 +79,7 @@ class Referrals(LeadState):
         referral_id: UUID | None
         upcast_v1_v2 = staticmethod(_no_referral_id)
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.answered_referral(self.referral_id, self.actor.county)
             referral.status = ReferralStatus.ACCEPTED
             referral.answered_at = self.timestamp
@@ -129,7 +92,7 @@ class Referrals(LeadState):
         referral_id: UUID | None
         upcast_v1_v2 = staticmethod(_no_referral_id)
 
-        def apply(self, lead: Lead) -> None:
+        def apply(self, lead: Referrals) -> None:
             referral = lead.answered_referral(self.referral_id, self.actor.county)
             referral.status = ReferralStatus.DECLINED
             referral.answered_at = self.timestamp

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.case_state import CaseState
+from domain.case_state import CaseState, Seizure
 from domain.errors import InvalidInput, NonPositiveQuantity
 from domain.events import JointEvent, stamp
 from domain.policy import SeizureTotals
 from domain.values import MAX_STICKS, Context, Disposition, PriceBasis, required_text, to_money
-
-if TYPE_CHECKING:
-    from domain.case import Case
-
-
-@dataclass
-class Seizure:
-    seizure_id: UUID
-    county: str
-    officer_id: str
-    brand: str
-    specification: str
-    sticks: int
-    value: Decimal
-    price_basis: PriceBasis
-    disposition: Disposition
-    place: str
-    seized_at: datetime
-    recorded_at: datetime
 
 
 class Seizures(CaseState):
@@ -48,7 +27,7 @@ class Seizures(CaseState):
         place: str
         seized_at: datetime
 
-        def apply(self, case: Case) -> None:
+        def apply(self, case: Seizures) -> None:
             case.seizures.append(
                 Seizure(
                     seizure_id=self.seizure_id,

@@ -19,18 +19,14 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import EnvType
 
 from domain.access import can_see_case, can_see_lead, require_recorder
-from domain.assistance import AssistanceRequest
 from domain.case import Case
-from domain.cohandling import CoHandler
+from domain.case_state import AssistanceRequest, CoHandler, MergeRecord, PoliceReferral, Seizure
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
 from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction, Liaison
-from domain.lead import Corroboration, Feedback, Lead
-from domain.merging import MergeRecord
-from domain.police import PoliceReferral
+from domain.lead import Lead
+from domain.lead_state import Corroboration, Feedback, Referral
 from domain.policy import Deadlines, PoliceThresholds
-from domain.referrals import Referral
-from domain.seizures import Seizure
 from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsISO, Role
 from service.ports import NOT_CONNECTED, Ports
 

@@ -9,15 +9,11 @@ import pytest
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.assistance import AssistanceRequest
 from domain.case import Case
-from domain.cohandling import CoHandler
-from domain.lead import Corroboration, Feedback, Lead
-from domain.merging import MergeRecord
-from domain.police import PoliceReferral
-from domain.referrals import Referral
+from domain.case_state import AssistanceRequest, CoHandler, MergeRecord, PoliceReferral, Seizure
+from domain.lead import Lead
+from domain.lead_state import Corroboration, Feedback, Referral
 from domain.rewards import Reward
-from domain.seizures import Seizure
 from domain.values import DataclassAsDict
 
 #: Every aggregate and event topic before the split (from ``domain/case.py``, ``domain/lead.py``

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import InvalidInput, NonPositiveQuantity
-from domain.referrals import Referral
+from domain.lead_state import Referral
 from domain.values import (
     Actor,
     ActorAsDict,
