@@ -27,6 +27,7 @@ from api.routers import (
     meetings,
     operations,
     price_inspections,
+    proofs,
     reference,
     rewards,
     views,
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events):
+    for module in (health, views, leads, cases, reference, events, proofs):
         app.include_router(module.router)
     for module in (
         contributions,
