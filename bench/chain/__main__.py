@@ -8,6 +8,7 @@ the recorder-level insert cost.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from eventsourcing.utils import get_topic
 from bench.common import bench_database, median, save
 from domain.values import Actor, Context, Role
 from jointcase.chain import ChainedRecorder
+from jointcase.checkpoints import Checkpoint, Checkpoints, check_inclusion
 from jointcase.settings import Settings
 from jointcase.storage import (
     build_app,
@@ -73,6 +75,38 @@ def insert_rate(recorder: PostgresApplicationRecorder, n: int, per: int = 1) -> 
     return n * per / (time.perf_counter() - started)
 
 
+def measure_proofs(conninfo: str, settings: Settings) -> dict[str, object]:
+    """Checkpoint, inclusion and consistency proof over the whole chain: time and size."""
+    signer = chain_signer(settings, resolve_database(settings))
+    checkpoints = Checkpoints(conninfo)
+    started = time.perf_counter()
+    first = checkpoints.issue(signer, datetime.now(UTC))
+    issue_seconds = time.perf_counter() - started
+    assert first is not None
+    started = time.perf_counter()
+    inclusion = checkpoints.inclusion(first.last_position // 2, first)  # a leaf mid-way
+    inclusion_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    check_inclusion(inclusion, first, signer.verifier)
+    check_seconds = time.perf_counter() - started
+    # From the tree of half the events to the whole one (the proof needs only the sizes).
+    earlier = Checkpoint(first.tree_size // 2 + 1, 0, b"", datetime.now(UTC), b"")
+    started = time.perf_counter()
+    consistency = checkpoints.consistency(earlier, first)
+    consistency_seconds = time.perf_counter() - started
+    return {
+        "tree_size": first.tree_size,
+        "checkpoint_seconds": round(issue_seconds, 2),
+        "inclusion_proof_seconds": round(inclusion_seconds, 2),
+        "inclusion_proof_hashes": len(inclusion["path"]),
+        "inclusion_proof_json_bytes": len(json.dumps(inclusion)),
+        "inclusion_check_offline_ms": round(check_seconds * 1000, 2),
+        "consistency_proof_seconds": round(consistency_seconds, 2),
+        "consistency_proof_hashes": len(consistency["path"]),
+        "consistency_proof_json_bytes": len(json.dumps(consistency)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="commands per round and recorder")
@@ -111,6 +145,7 @@ def main() -> None:
             result = verify(db.conninfo(), verifier)
             seconds = time.perf_counter() - started
             assert result.ok, result.finding
+            proofs = measure_proofs(db.conninfo(), chained_settings)
         finally:
             chained.close()
             plain.close()
@@ -124,6 +159,7 @@ def main() -> None:
         "verified_events": result.checked,
         "verify_seconds": round(seconds, 2),
         "verify_events_per_s": round(result.checked / seconds),
+        **proofs,
     }
     for key, value in figures.items():
         print(f"{key}: {value}")

@@ -348,3 +348,35 @@ def test_the_cli_checks_against_an_anchor_and_a_public_key(recorded: Store) -> N
     assert subprocess.run(command, env=env, capture_output=True, timeout=60).returncode == 0
     bad = subprocess.run(anchored, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "removed" in bad.stderr
+
+
+def test_an_event_slipped_in_with_a_link_of_its_own_is_named(recorded: Store) -> None:
+    from domain.chain import digest_of, link_of
+
+    with psycopg.connect(recorded.db.conninfo()) as conn:  # a real gap, then one more event
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('jointcase_events', 'notification_id'),"
+            " (SELECT max(notification_id) + 3 FROM jointcase_events))"
+        )
+    gap = last(recorded)[0] + 1
+    write_one(recorded)
+    with psycopg.connect(recorded.db.conninfo()) as conn:
+        forged = conn.execute(
+            "INSERT INTO jointcase_events (originator_id, originator_version, topic, state,"
+            " notification_id) SELECT originator_id, originator_version + 100, topic, state, %s"
+            " FROM jointcase_events WHERE notification_id = %s RETURNING originator_id,"
+            " originator_version, topic, state",
+            (gap, gap - 1),
+        ).fetchone()
+        assert forged is not None
+        previous = conn.execute(
+            "SELECT link FROM jointcase_chain WHERE position = %s", (gap - 1,)
+        ).fetchone()
+        assert previous is not None
+        digest = digest_of(forged[0], forged[1], forged[2], bytes(forged[3]))
+        conn.execute(
+            "INSERT INTO jointcase_chain VALUES (%s, %s, %s, %s, %s, NULL)",
+            (gap, forged[0], forged[1], digest, link_of(bytes(previous[0]), gap, digest)),
+        )
+    finding = verify(recorded.db.conninfo()).finding
+    assert finding is not None and (finding.kind, finding.position) == ("inserted", gap)
