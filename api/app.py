@@ -28,6 +28,7 @@ from api.routers import (
     officers,
     operations,
     price_inspections,
+    proofs,
     reference,
     rewards,
     views,
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         metrics.check_scraper(request.app.state.services.settings, request)
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events, officers):
+    for module in (health, views, leads, cases, reference, events, officers, proofs):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     for module in (

@@ -1,10 +1,12 @@
 """Backup and restore of the whole event log as JSON Lines.
 
-The first line is a header (format, application, last position, the audit chain head when the
-audit view had reached it); each further line is one stored event exactly as recorded: its
-position, aggregate id, version, topic and stored bytes (base64). Informant fields stay sealed,
-since they are sealed inside the stored bytes. Import restores into an empty database with the
-same positions, so the audit chain recomputed from the import matches the exported head."""
+The first line is a header (format, application, last position, the chain head and the public
+key that signed the chain); each further line is one stored event exactly as recorded: its
+position, aggregate id, version, topic and stored bytes (base64), with its chain row (digest,
+link, signature: base64; absent for events written before the chain). Informant fields stay
+sealed, since they are sealed inside the stored bytes. Import restores events and chain into an
+empty database with the same positions; the caller then verifies the chain with its own key
+(format 1 files, without a chain, are imported and can then be chained and signed anew)."""
 
 from __future__ import annotations
 
@@ -21,17 +23,26 @@ from psycopg import sql
 from jointcase.storage import Database
 
 FORMAT = "jointcase-event-log"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class BackupError(Exception):
     """The file cannot be imported here; the message says why."""
 
 
-def _table(db: Database, application: str) -> sql.Composed:
+def _table(db: Database, application: str, kind: str = "events") -> sql.Composed:
     return sql.SQL("{0}.{1}").format(
-        sql.Identifier(db.schema or "public"), sql.Identifier(f"{application}_events")
+        sql.Identifier(db.schema or "public"), sql.Identifier(f"{application}_{kind}")
     )
+
+
+def _b64(value: Any) -> str | None:
+    return None if value is None else base64.b64encode(bytes(value)).decode()
+
+
+def _unb64(value: Any) -> bytes | None:
+    return None if value is None else base64.b64decode(value, validate=True)
 
 
 def export_events(
@@ -39,7 +50,9 @@ def export_events(
     out: IO[bytes],
     application: str = "jointcase",
     progress: Callable[[int], None] | None = None,
+    public_key: str | None = None,
 ) -> dict[str, Any]:
+    """Writes the header and every event with its chain row, in one snapshot."""
     with psycopg.connect(db.conninfo()) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         row = conn.execute(
@@ -49,17 +62,13 @@ def export_events(
         ).fetchone()
         count, last = (row[0], row[1]) if row else (0, 0)
         head = None
-        try:
-            found = conn.execute(
-                "SELECT position, link FROM audit_events WHERE position <= %s"
-                " ORDER BY position DESC LIMIT 1",
-                (last,),
-            ).fetchone()
-            if found and found[0] == last:
-                head = bytes(found[1]).hex()
-        except psycopg.errors.UndefinedTable:
-            conn.rollback()
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        found = conn.execute(
+            sql.SQL("SELECT position, link FROM {0} ORDER BY position DESC LIMIT 1").format(
+                _table(db, application, "chain")
+            )
+        ).fetchone()
+        if found and found[0] == last:
+            head = bytes(found[1]).hex()
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -68,6 +77,7 @@ def export_events(
             "events": count,
             "last_position": last,
             "chain_head": head,
+            "chain_public_key": public_key,
         }
         out.write(orjson.dumps(header) + b"\n")
         written = 0
@@ -75,11 +85,13 @@ def export_events(
             cur.itersize = 5000
             cur.execute(
                 sql.SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state"
-                    " FROM {0} ORDER BY notification_id"
-                ).format(_table(db, application))
+                    "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic,"
+                    " e.state, c.digest, c.link, c.signature FROM {0} e"
+                    " LEFT JOIN {1} c ON c.position = e.notification_id"
+                    " ORDER BY e.notification_id"
+                ).format(_table(db, application), _table(db, application, "chain"))
             )
-            for position, originator_id, version, topic, state in cur:
+            for position, originator_id, version, topic, state, digest, link, sig in cur:
                 out.write(
                     orjson.dumps(
                         {
@@ -88,6 +100,9 @@ def export_events(
                             "version": version,
                             "topic": topic,
                             "state": base64.b64encode(bytes(state)).decode(),
+                            "digest": _b64(digest),
+                            "link": _b64(link),
+                            "signature": _b64(sig),
                         }
                     )
                     + b"\n"
@@ -99,7 +114,10 @@ def export_events(
     return header
 
 
-def _rows(lines: Iterator[bytes]) -> Iterable[tuple[int, UUID, int, str, bytes]]:
+Row = tuple[int, UUID, int, str, bytes, bytes | None, bytes | None, bytes | None]
+
+
+def _rows(lines: Iterator[bytes]) -> Iterable[Row]:
     previous = 0
     for number, line in enumerate(lines, start=2):
         if not line.strip():
@@ -112,6 +130,9 @@ def _rows(lines: Iterator[bytes]) -> Iterable[tuple[int, UUID, int, str, bytes]]
                 int(record["version"]),
                 str(record["topic"]),
                 base64.b64decode(record["state"], validate=True),
+                _unb64(record.get("digest")),
+                _unb64(record.get("link")),
+                _unb64(record.get("signature")),
             )
         except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as e:
             raise BackupError(f"line {number} is not a stored event: {e}") from None
@@ -126,14 +147,23 @@ def import_events(
     source: IO[bytes],
     application: str = "jointcase",
     progress: Callable[[int], None] | None = None,
+    public_key: str | None = None,
 ) -> dict[str, Any]:
+    """Restores events and their chain rows into an empty database (all or nothing). A chain
+    signed with another key than ``public_key`` (this deployment's) is refused."""
     lines = iter(source)
     try:
         header = orjson.loads(next(lines))
     except (StopIteration, orjson.JSONDecodeError):
         raise BackupError("the file does not start with a jointcase export header") from None
-    if header.get("format") != FORMAT or header.get("format_version") != FORMAT_VERSION:
+    if header.get("format") != FORMAT or header.get("format_version") not in READABLE_VERSIONS:
         raise BackupError(f"not a {FORMAT} file of version {FORMAT_VERSION}")
+    signed_by = header.get("chain_public_key")
+    if signed_by and public_key and signed_by != public_key:
+        raise BackupError(
+            f"the file's chain was signed with public key {signed_by}, not with this "
+            f"deployment's ({public_key}): set JOINTCASE_CHAIN_KEY to the exporting one"
+        )
     if header.get("application") != application:
         raise BackupError(f"the file holds events of {header.get('application')!r}")
     table = _table(db, application)
@@ -145,17 +175,31 @@ def import_events(
             raise BackupError(
                 f"the database already holds {existing[0]} events; import only into an empty one"
             )
-        with conn.cursor().copy(
-            sql.SQL(
-                "COPY {0} (notification_id, originator_id, originator_version, topic, state)"
-                " FROM STDIN"
-            ).format(table)
-        ) as copy:
+        conn.execute(
+            "CREATE TEMPORARY TABLE imported (position bigint, originator_id uuid,"
+            " originator_version bigint, topic text, state bytea, digest bytea, link bytea,"
+            " signature bytea) ON COMMIT DROP"
+        )
+        with conn.cursor().copy("COPY imported FROM STDIN") as copy:
             for row in _rows(lines):
                 copy.write_row(row)
                 imported += 1
                 if progress is not None and imported % 5000 == 0:
                     progress(5000)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {0} (notification_id, originator_id, originator_version, topic, state)"
+                " SELECT position, originator_id, originator_version, topic, state FROM imported"
+                " ORDER BY position"
+            ).format(table)
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {0} (position, originator_id, originator_version, digest, link,"
+                " signature) SELECT position, originator_id, originator_version, digest, link,"
+                " signature FROM imported WHERE link IS NOT NULL ORDER BY position"
+            ).format(_table(db, application, "chain"))
+        )
         if imported != header.get("events"):
             raise BackupError(
                 f"the file lists {header.get('events')} events but holds {imported}; nothing imported"

@@ -8,11 +8,19 @@ from typing import Annotated
 import typer
 
 from domain.errors import DomainError
+from jointcase.audit_cli import audit_app
 from jointcase.console import fail
 from jointcase.console import load_settings as _settings
+from jointcase.console import open_app_and_views as _views
 from jointcase.officers_cli import officers_app
 from jointcase.settings import Settings
-from jointcase.storage import ConfigurationError, init_database, resolve_database, tables_exist
+from jointcase.storage import (
+    ConfigurationError,
+    Database,
+    init_database,
+    resolve_database,
+    tables_exist,
+)
 
 app = typer.Typer(
     help="jointcase: cross-county case coordination for tobacco monopoly bureaus.",
@@ -24,7 +32,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(officers_app, name="officers")
 projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
-audit_app = typer.Typer(help="Tamper evidence.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
 
@@ -62,11 +69,16 @@ def db_info() -> None:
 
 
 @keys_app.command("generate")
-def keys_generate() -> None:
-    """Print a new random key for JOINTCASE_INFORMANT_KEY."""
+def keys_generate(
+    chain: Annotated[
+        bool, typer.Option("--chain", help="A signing key for JOINTCASE_CHAIN_KEY instead.")
+    ] = False,
+) -> None:
+    """Print a new random key for JOINTCASE_INFORMANT_KEY (or, with --chain, JOINTCASE_CHAIN_KEY)."""
+    from domain.chain import ChainSigner
     from domain.informants import InformantCipher
 
-    typer.echo(InformantCipher.generate_key_text())
+    typer.echo(ChainSigner.generate_key_text() if chain else InformantCipher.generate_key_text())
 
 
 @app.command()
@@ -105,9 +117,10 @@ def serve(
             init_database(settings)
         elif not tables_exist(db):
             fail("the tables do not exist yet: run `jointcase db init` first")
-        from jointcase.storage import informant_cipher, token_pepper
+        from jointcase.storage import chain_signer, informant_cipher, token_pepper
 
         informant_cipher(settings, db)
+        chain_signer(settings, db)
         token_pepper(settings, db)
     except ConfigurationError as e:
         fail(str(e))
@@ -123,16 +136,6 @@ def serve(
         workers=workers or settings.workers,
         log_config=None,
     )
-
-
-def _views(settings: Settings):  # type: ignore[no-untyped-def]
-    from jointcase.storage import build_app, library_env
-    from projections.registry import build_views
-
-    db = resolve_database(settings)
-    if not tables_exist(db):
-        fail("the tables do not exist yet: run `jointcase db init` first")
-    return build_app(settings, db=db), build_views(library_env(settings, db))
 
 
 @app.command()
@@ -154,6 +157,14 @@ def worker() -> None:
     configure()
     runner = BatchRunner(app_, views.all(), page_size=settings.worker_page_size)
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
+    if settings.checkpoint_interval:
+        from jointcase.checkpoints import Checkpoints, issue_every
+        from jointcase.storage import chain_signer
+
+        db = resolve_database(settings)
+        checkpoints = Checkpoints(db.conninfo(), db.schema or "public")
+        signer = chain_signer(settings, db)
+        issue_every(checkpoints, signer, settings.checkpoint_interval, runner.stopping)
     typer.echo(
         "worker: views "
         + ", ".join(f"{v.name}@{v.position()}" for v in views.all())
@@ -224,53 +235,10 @@ def projections_rebuild(
     app_.close()
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain from the events table; name the first event altered, removed,
-    inserted or reordered. Exit status 1 when one is found."""
-    from projections.audit import verify
+def _public_key(settings: Settings, db: Database) -> str:
+    from jointcase.storage import chain_signer
 
-    settings = _settings()
-    try:
-        db = resolve_database(settings)
-    except ConfigurationError as e:
-        fail(str(e))
-        return
-    result = verify(db.conninfo(), schema=db.schema or "public")
-    if result.ok:
-        typer.echo(
-            f"ok: {result.checked} events verified up to position {result.head_position}; "
-            f"chain head {result.head_link}"
-        )
-        return
-    f = result.finding
-    assert f is not None
-    typer.echo(
-        f"TAMPERED: {f.kind} at position {f.position} (aggregate {f.aggregate_id} version "
-        f"{f.version}): {f.detail}",
-        err=True,
-    )
-    raise typer.Exit(1)
-
-
-@audit_app.command("head")
-def audit_head(
-    position: Annotated[int | None, typer.Option(help="Chain link at this log position.")] = None,
-) -> None:
-    """Print the chain head (position and link) to keep outside the system as an anchor."""
-    settings = _settings()
-    try:
-        app_, views = _views(settings)
-    except ConfigurationError as e:
-        fail(str(e))
-        return
-    head = views.audit.head(position)
-    views.close()
-    app_.close()
-    if head is None:
-        fail("the audit chain is empty")
-        return
-    typer.echo(f"{head['position']} {head['link']}")
+    return chain_signer(settings, db).verifier.text()
 
 
 @app.command("export")
@@ -290,11 +258,16 @@ def export_log(
         return
     if not tables_exist(db):
         fail("the tables do not exist: nothing to export")
+    try:
+        key = _public_key(settings, db)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
     if output == "-":
-        header = export_events(db, sys.stdout.buffer)
+        header = export_events(db, sys.stdout.buffer, public_key=key)
     else:
         with open(output, "wb") as out:
-            header = export_events(db, out)
+            header = export_events(db, out, public_key=key)
     typer.echo(
         f"exported {header['events']} events up to position {header['last_position']}"
         + (f"; chain head {header['chain_head']}" if header["chain_head"] else ""),
@@ -309,15 +282,20 @@ def import_log(
     """Restore an exported event log into an empty database, rebuild the read models and check
     the audit chain against the exported head."""
     from jointcase.backup import BackupError, import_events
-    from projections.audit import verify
+    from jointcase.storage import chain_signer
     from projections.base import BatchRunner
+    from projections.chain import verify
 
     settings = _settings()
     try:
         db = resolve_database(settings)
         init_database(settings, seed=False)
         with open(source, "rb") as stream:
-            result = import_events(db, stream)
+            result = import_events(db, stream, public_key=_public_key(settings, db))
+        if result["format_version"] == 1:  # written before the chain: chain and sign it now
+            from jointcase.chain import chain_existing
+
+            chain_existing(db.conninfo(), chain_signer(settings, db), db.schema or "public")
         app_, views = _views(settings)
     except FileNotFoundError:
         fail(f"no such file: {source}")
@@ -328,7 +306,7 @@ def import_log(
     for view in views.all():
         view.reset()
     BatchRunner(app_, views.all()).catch_up()
-    check = verify(db.conninfo(), schema=db.schema or "public")
+    check = verify(db.conninfo(), chain_signer(settings, db).verifier, schema=db.schema or "public")
     views.close()
     app_.close()
     typer.echo(f"imported {result['imported']} events up to position {result['last_position']}")

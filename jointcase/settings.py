@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         "PostgreSQL server; the embedded default generates one in the data folder.",
     )
 
+    chain_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of the 32-byte Ed25519 private key that signs the log's chain "
+        "(`jointcase keys generate`). Required with a PostgreSQL server; the embedded default "
+        "generates one in the data folder.",
+    )
+
     token_pepper: SecretStr | None = Field(
         default=None,
         description="Secret mixed into the stored hashes of API tokens (any long random text). "
@@ -80,6 +87,11 @@ class Settings(BaseSettings):
         default=None,
         description="Run the read models inside `jointcase serve` (default: yes on the embedded "
         "database, no with a server, where `jointcase worker` runs them).",
+    )
+    checkpoint_interval: int = Field(
+        default=3600,
+        ge=0,
+        description="Seconds between the signed checkpoints `jointcase worker` issues (0: none).",
     )
     worker_page_size: int = Field(
         default=1000, ge=1, le=20000, description="Events a view applies per transaction."

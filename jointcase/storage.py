@@ -7,21 +7,25 @@ import os
 import stat
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from domain.case import Case
+from domain.chain import ChainSigner
 from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction
 from domain.lead import Lead
+from jointcase.chain import ChainedRecorder, chain_existing
 from jointcase.settings import Settings
 from service.app import JointCaseApp
 
@@ -129,7 +133,12 @@ def _embedded_database(settings: Settings) -> Database:
 
 
 def _secret(
-    settings: Settings, db: Database, value: SecretStr | None, variable: str, filename: str
+    settings: Settings,
+    db: Database,
+    value: SecretStr | None,
+    variable: str,
+    filename: str,
+    generate: Callable[[], str] = InformantCipher.generate_key_text,
 ) -> str:
     """A secret from the settings; on the embedded default, one generated once in the data
     folder. A server deployment refuses to start without a real one."""
@@ -155,7 +164,7 @@ def _secret(
             pass
         else:
             with os.fdopen(fd, "w") as f:
-                f.write(InformantCipher.generate_key_text())
+                f.write(generate())
     for _ in range(50):  # the other process may still be writing it
         text = path.read_text().strip()
         if text:
@@ -176,6 +185,22 @@ def token_pepper(settings: Settings, db: Database) -> bytes:
     return _secret(
         settings, db, settings.token_pepper, "JOINTCASE_TOKEN_PEPPER", "token.pepper"
     ).encode()
+
+
+def chain_signer(settings: Settings, db: Database) -> ChainSigner:
+    """The key that signs the log's chain: never stored in the database."""
+    text = _secret(
+        settings,
+        db,
+        settings.chain_key,
+        "JOINTCASE_CHAIN_KEY",
+        "chain.key",
+        ChainSigner.generate_key_text,
+    )
+    try:
+        return ChainSigner.from_text(text)
+    except ValueError as e:
+        raise ConfigurationError(f"JOINTCASE_CHAIN_KEY: {e}") from None
 
 
 def open_pool(db: Database, size: int = 4) -> ConnectionPool:
@@ -201,6 +226,7 @@ def library_env(settings: Settings, db: Database, *, create_table: bool = False)
         "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "CREATE_TABLE": "y" if create_table else "n",
+        "APPLICATION_RECORDER_TOPIC": get_topic(ChainedRecorder),
     }
     if db.schema:
         env["POSTGRES_SCHEMA"] = db.schema
@@ -232,13 +258,17 @@ def build_app(
         raise ConfigurationError(
             f"JOINTCASE_TIMEZONE: unknown time zone {settings.timezone!r}"
         ) from e
-    return app_class(
+    signer = chain_signer(settings, db)
+    app = app_class(
         library_env(settings, db, create_table=create_table),
         cipher=cipher,
         deadlines=settings.deadlines(),
         thresholds=settings.police_thresholds(),
         timezone=tz,
     )
+    assert isinstance(app.recorder, ChainedRecorder)
+    app.recorder.sign_with(signer)
+    return app
 
 
 def tables_exist(db: Database) -> bool:
@@ -264,6 +294,8 @@ def init_database(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema))
                 )
             app = build_app(settings, create_table=True, db=db)
+            # A log written before the chain is chained and signed now, before anything else.
+            chain_existing(db.conninfo(), chain_signer(settings, db), db.schema or "public")
             added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START) if seed else 0
             from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
             from jointcase.officers import DDL as OFFICERS_DDL
@@ -271,6 +303,9 @@ def init_database(
             for statement in OFFICERS_DDL:
                 conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
+            from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
+
+            conn.execute(CHECKPOINTS_DDL)
             from projections.registry import build_views
 
             build_views(library_env(settings, db, create_table=True), pool_size=1).close()

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from domain.chain import ChainSigner
 from domain.informants import InformantCipher
 from jointcase.settings import Settings
 
@@ -49,6 +50,7 @@ def scratch_database(prefix: str = "jointcase_test") -> Iterator[Settings]:
     settings = Settings(
         database_url=_as_url(params),
         informant_key=InformantCipher.generate_key_text(),
+        chain_key=ChainSigner.generate_key_text(),
         data_dir=Path(tmp.name) if tmp else Path(tempfile.gettempdir()) / "jointcase-unused",
     )
     try:
@@ -81,6 +83,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env["DATABASE_URL"] = settings.database_url or ""
     if settings.informant_key is not None:
         env["JOINTCASE_INFORMANT_KEY"] = settings.informant_key.get_secret_value()
+    if settings.chain_key is not None:
+        env["JOINTCASE_CHAIN_KEY"] = settings.chain_key.get_secret_value()
     if settings.token_pepper is not None:
         env["JOINTCASE_TOKEN_PEPPER"] = settings.token_pepper.get_secret_value()
     env["JOINTCASE_DATA_DIR"] = str(settings.data_dir)

@@ -21,8 +21,8 @@ from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.events import AuditPagePublic, ChainHeadPublic, EventLogPublic, VerificationPublic
 from api.waiting import WaitFor, await_views
 from domain.access import audit_county, require_audit_reader
-from jointcase.storage import resolve_database
-from projections.audit import verify
+from jointcase.storage import chain_signer, resolve_database
+from projections.chain import verify
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 _EXPORTS: dict[int | str, dict[str, Any]] = {
@@ -144,11 +144,13 @@ def _csv(events: Iterator[Any]) -> Iterator[str]:
     },
 )
 def audit_verify(services: ServicesDep, officer: CurrentOfficer) -> object:
-    """Recomputes the hash chain from the events table; names the first altered, removed,
-    inserted or reordered event (409 then)."""
+    """Checks the events table against the chain written with it (no read model): how many
+    events up to which position; names the first altered, removed, inserted, reordered or
+    unsigned event (409 then)."""
     require_audit_reader(officer.actor)
     db = resolve_database(services.settings)
-    result = verify(db.conninfo(), schema=db.schema or "public")
+    verifier = chain_signer(services.settings, db).verifier
+    result = verify(db.conninfo(), verifier, schema=db.schema or "public")
     body = VerificationPublic.model_validate(result.as_dict())
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.ok else 409)
 

@@ -65,12 +65,14 @@ class FindingPublic(Public):
 
 
 class VerificationPublic(Public):
-    """The chain recomputed from the events table; `finding` names the first bad event."""
+    """The events table checked against the chain written with it; `finding` names the first
+    bad event."""
 
     ok: bool
     checked: int
     head_position: int
     head_link: str | None
+    signed_position: int = Field(description="The last position covered by a valid signature.")
     finding: FindingPublic | None = None
 
 

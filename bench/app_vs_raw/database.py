@@ -15,6 +15,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import SecretStr
 
+from domain.chain import ChainSigner
 from domain.informants import InformantCipher
 from jointcase.settings import Settings
 from jointcase.storage import build_app, resolve_database
@@ -41,10 +42,11 @@ def bench_database(database_url: str | None, server_url: str) -> Iterator[tuple[
     database on the server (dropped afterwards) or, when no server answers, the embedded
     PostgreSQL in a temporary folder."""
     key = SecretStr(InformantCipher.generate_key_text())
+    chain = SecretStr(ChainSigner.generate_key_text())
     if database_url:
         info = conninfo_to_dict(database_url)
         yield (
-            Settings(database_url=database_url, informant_key=key),
+            Settings(database_url=database_url, informant_key=key, chain_key=chain),
             f"given database {info.get('dbname')} on {info.get('host')}:{info.get('port', 5432)}",
         )
         return
@@ -57,7 +59,9 @@ def bench_database(database_url: str | None, server_url: str) -> Iterator[tuple[
         params["dbname"] = name
         try:
             yield (
-                Settings(database_url=make_conninfo("", **params), informant_key=key),
+                Settings(
+                    database_url=make_conninfo("", **params), informant_key=key, chain_key=chain
+                ),
                 f"fresh database {name} on {params.get('host')}:{params.get('port', 5432)}",
             )
         finally:
@@ -71,7 +75,11 @@ def bench_database(database_url: str | None, server_url: str) -> Iterator[tuple[
     print(f"{server_url} does not answer ({reason}): using the embedded PostgreSQL instead")
     with tempfile.TemporaryDirectory(prefix="jointcase-bench-") as tmp:
         settings = Settings(
-            database_url=None, postgres_host=None, data_dir=Path(tmp), informant_key=key
+            database_url=None,
+            postgres_host=None,
+            data_dir=Path(tmp),
+            informant_key=key,
+            chain_key=chain,
         )
         try:
             yield settings, "embedded PostgreSQL in a temporary folder"

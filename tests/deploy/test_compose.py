@@ -13,7 +13,13 @@ import yaml
 
 from jointcase.cli import app
 from jointcase.settings import Settings
-from jointcase.storage import ConfigurationError, Database, informant_cipher, token_pepper
+from jointcase.storage import (
+    ConfigurationError,
+    Database,
+    chain_signer,
+    informant_cipher,
+    token_pepper,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,8 +97,11 @@ def test_the_example_secrets_are_refused_at_start() -> None:
         database_url="postgresql://jointcase@postgres/jointcase",
         informant_key=example["JOINTCASE_INFORMANT_KEY"],
         token_pepper=example["JOINTCASE_TOKEN_PEPPER"],
+        chain_key=example["JOINTCASE_CHAIN_KEY"],
     )
     with pytest.raises(ConfigurationError, match="JOINTCASE_INFORMANT_KEY"):
         informant_cipher(settings, server)
     with pytest.raises(ConfigurationError, match="JOINTCASE_TOKEN_PEPPER"):
         token_pepper(settings, server)
+    with pytest.raises(ConfigurationError, match="JOINTCASE_CHAIN_KEY"):
+        chain_signer(settings, server)

@@ -36,6 +36,7 @@ def test_an_exported_log_imports_into_an_empty_database_with_the_same_chain_and_
     with scratch_database("jointcase_restore") as target:
         env = settings_env(target)
         env["JOINTCASE_INFORMANT_KEY"] = store.settings.informant_key.get_secret_value()
+        env["JOINTCASE_CHAIN_KEY"] = store.settings.chain_key.get_secret_value()
         imported = subprocess.run(
             [*run, "import", str(dump)], env=env, capture_output=True, text=True, timeout=120
         )
@@ -50,6 +51,7 @@ def test_an_exported_log_imports_into_an_empty_database_with_the_same_chain_and_
         from tests.projections.conftest import Store as TargetStore
 
         db = resolve_database(target)
+        target.chain_key = store.settings.chain_key
         restored = TargetStore(
             target, db, build_app(target, db=db), build_views(library_env(target, db))
         )

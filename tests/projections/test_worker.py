@@ -15,8 +15,9 @@ import psycopg
 
 from domain.values import Actor, Context, Role
 from jointcase.demo import run_demo
-from projections.audit import verify
+from jointcase.storage import chain_signer
 from projections.base import BatchRunner
+from projections.chain import verify
 from tests.pg import settings_env
 from tests.projections.conftest import Store
 
@@ -65,7 +66,7 @@ def assert_views_match_the_log(store: Store) -> None:
         ).fetchone()
     assert audited == log  # every event exactly once, in log order
     assert sums[0] == seizures[0]
-    assert verify(store.db.conninfo()).ok
+    assert verify(store.db.conninfo(), chain_signer(store.settings, store.db).verifier).ok
 
 
 def positions(store: Store) -> dict[str, int]:
