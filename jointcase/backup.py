@@ -6,7 +6,9 @@ position, aggregate id, version, topic and stored bytes (base64), with its chain
 link, signature: base64; absent for events written before the chain). Informant fields stay
 sealed, since they are sealed inside the stored bytes. Import restores events and chain into an
 empty database with the same positions; the caller then verifies the chain with its own key
-(format 1 files, without a chain, are imported and can then be chained and signed anew)."""
+(format 1 files, without a chain, are imported and can then be chained and signed anew). The
+header also carries the signed checkpoints of the log's Merkle tree; import restores them, and
+the caller checks each against the imported chain."""
 
 from __future__ import annotations
 
@@ -69,6 +71,21 @@ def export_events(
         ).fetchone()
         if found and found[0] == last:
             head = bytes(found[1]).hex()
+        checkpoints = [
+            {
+                "tree_size": size,
+                "last_position": last_position,
+                "root": bytes(tree_root).hex(),
+                "issued_at": issued_at.isoformat(),
+                "signature": _b64(signature),
+            }
+            for size, last_position, tree_root, issued_at, signature in conn.execute(
+                sql.SQL(
+                    "SELECT tree_size, last_position, root, issued_at, signature FROM {0}"
+                    " ORDER BY tree_size"
+                ).format(_table(db, application, "checkpoints"))
+            )
+        ]
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -78,6 +95,7 @@ def export_events(
             "last_position": last,
             "chain_head": head,
             "chain_public_key": public_key,
+            "checkpoints": checkpoints,
         }
         out.write(orjson.dumps(header) + b"\n")
         written = 0
@@ -200,6 +218,23 @@ def import_events(
                 " signature FROM imported WHERE link IS NOT NULL ORDER BY position"
             ).format(_table(db, application, "chain"))
         )
+        for checkpoint in header.get("checkpoints") or []:
+            try:
+                values = (
+                    int(checkpoint["tree_size"]),
+                    int(checkpoint["last_position"]),
+                    bytes.fromhex(checkpoint["root"]),
+                    datetime.fromisoformat(checkpoint["issued_at"]),
+                    _unb64(checkpoint["signature"]),
+                )
+            except (KeyError, TypeError, ValueError) as e:
+                raise BackupError(f"a checkpoint in the header is not readable: {e}") from None
+            conn.execute(
+                sql.SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(
+                    _table(db, application, "checkpoints")
+                ),
+                values,
+            )
         if imported != header.get("events"):
             raise BackupError(
                 f"the file lists {header.get('events')} events but holds {imported}; nothing imported"

@@ -146,6 +146,26 @@ class Checkpoints:
         row = conn.execute(query, (size,) if size is not None else ()).fetchone()
         return Checkpoint(row[0], row[1], bytes(row[2]), row[3], bytes(row[4])) if row else None
 
+    def all(self) -> list[Checkpoint]:
+        with psycopg.connect(self.conninfo) as conn:
+            rows = conn.execute(SQL("SELECT * FROM {0} ORDER BY tree_size").format(self.table))
+            return [Checkpoint(r[0], r[1], bytes(r[2]), r[3], bytes(r[4])) for r in rows]
+
+    def check_against_log(self, checkpoint: Checkpoint, verifier: ChainVerifier) -> None:
+        """The checkpoint is signed by this key and its root is the tree of the chain's first
+        ``tree_size`` events (a restored or kept checkpoint still describes this log)."""
+        checkpoint.check(verifier)
+        with psycopg.connect(self.conninfo) as conn:
+            leaves = self._leaves(conn, checkpoint.tree_size)
+        if (
+            len(leaves) != checkpoint.tree_size
+            or leaves[-1][0] != checkpoint.last_position
+            or root([leaf_hash(leaf_of(p, d)) for p, d in leaves]) != checkpoint.root
+        ):
+            raise ProofError(
+                f"the checkpoint of tree size {checkpoint.tree_size} does not match the log"
+            )
+
     def checkpoint(self, size: int | None = None) -> Checkpoint | None:
         """The latest checkpoint, or the one of this tree size."""
         with psycopg.connect(self.conninfo) as conn:

@@ -315,6 +315,16 @@ def import_log(
     if result.get("chain_head") and result["chain_head"] != check.head_link:
         fail("the rebuilt audit chain head differs from the exported one")
     typer.echo(f"audit chain verified; head {check.head_link}")
+    from jointcase.checkpoints import Checkpoints, ProofError
+
+    kept = Checkpoints(db.conninfo(), db.schema or "public")
+    restored = kept.all()
+    try:
+        for checkpoint in restored:
+            kept.check_against_log(checkpoint, chain_signer(settings, db).verifier)
+    except ProofError as e:
+        fail(f"a restored checkpoint does not check: {e}")
+    typer.echo(f"{len(restored)} signed checkpoint(s) restored and checked against the log")
 
 
 def main() -> None:  # pragma: no cover - entry point
