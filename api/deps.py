@@ -229,11 +229,17 @@ AsOfQuery = Annotated[
 def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is refused (422), not silently ignored: a
     misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered."""
+    if not request.query_params:
+        return
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    declared = query_names(dependant)
+    # The names a route declares, worked out once per route (kept on it), not per request.
+    declared: frozenset[str] | None = getattr(route, "_jointcase_query_names", None)
+    if declared is None:
+        declared = frozenset(query_names(dependant))
+        setattr(route, "_jointcase_query_names", declared)  # noqa: B010
     unknown = sorted(set(request.query_params.keys()) - declared)
     if unknown:
         raise ApiProblem(

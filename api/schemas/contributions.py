@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 
 
 class ContributionPublic(BaseModel):
@@ -19,7 +19,7 @@ class ContributionPublic(BaseModel):
     officer_id: str
     case_id: UUID | None
     lead_id: UUID | None
-    recorded_at: Moment
+    recorded_at: UtcTime
     sticks: int | None
     value: Decimal | None
 

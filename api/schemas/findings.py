@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from api.schemas import Reason, example
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 from domain.accountability import DECISIONS
 
 
@@ -32,7 +32,7 @@ class FindingDecisionPublic(BaseModel):
     decision: str
     reason: str
     by: str
-    at: Moment
+    at: UtcTime
 
 
 class FindingPublic(BaseModel):
@@ -43,9 +43,9 @@ class FindingPublic(BaseModel):
     kind: str
     county: str
     subject: str
-    deadline: Moment
+    deadline: UtcTime
     found_at_position: int
-    found_at: Moment
+    found_at: UtcTime
     evidence: list[dict[str, Any]]
     detail: str
     decision: FindingDecisionPublic | None
@@ -56,12 +56,12 @@ class FindingRow(BaseModel):
     kind: str
     county: str
     subject: str
-    deadline: Moment
-    found_at: Moment
+    deadline: UtcTime
+    found_at: UtcTime
     found_at_position: int
     detail: str
     decision: str | None
-    decided_at: Moment | None
+    decided_at: UtcTime | None
 
 
 class FindingList(BaseModel):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, Text, example
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 
 
 class MeetingCreate(BaseModel):
@@ -34,7 +34,7 @@ class MeetingRow(BaseModel):
     attendees: list[str]
     minutes: str
     decisions: list[str]
-    recorded_at: Moment
+    recorded_at: UtcTime
 
 
 class MeetingList(BaseModel):

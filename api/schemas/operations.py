@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, ShortText, Text, example
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 
 
 class OperationCreate(BaseModel):
@@ -89,7 +89,7 @@ class OperationRow(BaseModel):
     ends_on: date
     case_ids: list[UUID]
     concluded: bool
-    recorded_at: Moment
+    recorded_at: UtcTime
 
 
 class OperationList(BaseModel):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDateTime, ShortText, example
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 
 
 class InspectionCreate(BaseModel):
@@ -42,7 +42,7 @@ class InspectionRow(BaseModel):
     brand: str
     agreed_price: Decimal
     observed_price: Decimal
-    inspected_at: Moment
+    inspected_at: UtcTime
     note: str
     deviation: Decimal
 

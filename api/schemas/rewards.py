@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, Reason, ShortText, example
-from api.schemas.moments import Moment
+from api.schemas.common import UtcTime
 
 Share = Literal["lead_provider", "handling", "co_handler"]
 RewardStatus = Literal["claimed", "proposed", "approved", "paid"]
@@ -124,7 +124,7 @@ class RewardRow(BaseModel):
     claimant_county: str
     status: RewardStatus
     total: Decimal | None
-    updated_at: Moment
+    updated_at: UtcTime
 
 
 class RewardList(BaseModel):
