@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import READ, problems
@@ -21,6 +21,8 @@ from api.schemas.notifications import (
 from jointcase.notifications import NotificationStore
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
+#: Ids are PostgreSQL bigints.
+NotificationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _store(services: ServicesDep) -> NotificationStore:
@@ -34,7 +36,9 @@ def list_notifications(
     officer: CurrentOfficer,
     unread: Annotated[bool, Query(description="Only those not yet marked read.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Page: ids below this one.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Page: ids below this one.")
+    ] = None,
 ) -> object:
     """The county's notifications, newest first, each marked read or not for the caller."""
     store = _store(services)
@@ -47,7 +51,9 @@ def list_notifications(
     response_model=MarkedRead,
     responses=problems(*READ),
 )
-def mark_read(notification_id: int, services: ServicesDep, officer: CurrentOfficer) -> object:
+def mark_read(
+    notification_id: NotificationId, services: ServicesDep, officer: CurrentOfficer
+) -> object:
     """Mark one of the county's notifications read (for the calling officer)."""
     return {"marked": _store(services).mark_read(officer.actor, notification_id, services.clock())}
 

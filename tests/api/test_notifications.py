@@ -51,7 +51,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 self.send_response(outer.status)
                 self.end_headers()
@@ -72,7 +72,7 @@ class Receiver:
 
 
 class Mailbox:
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -137,7 +137,9 @@ def settle(world: World) -> None:
 
 
 def refer(world: World, to: str) -> str:
-    r = world.post(XINGHE, "/v1/leads", {"summary": "假烟 van", "source": "tip_off", "place_county": to})
+    r = world.post(
+        XINGHE, "/v1/leads", {"summary": "假烟 van", "source": "tip_off", "place_county": to}
+    )
     assert r.status_code == 201, r.text
     lead = r.json()["id"]
     r = world.post(XINGHE, f"/v1/leads/{lead}/referrals", {"to_county": to, "reason": "route"})
@@ -196,9 +198,7 @@ def test_a_referral_reaches_its_county_once_by_webhook_and_mail(
         (item,) = r.json()["items"]
         assert item["lead_id"] == lead and item["read_at"] is None
         assert world.get(XINGHE, "/v1/notifications").json()["items"] == []
-        assert_problem(
-            world.post(XINGHE, f"/v1/notifications/{item['id']}/read"), 404, "not-found"
-        )
+        assert_problem(world.post(XINGHE, f"/v1/notifications/{item['id']}/read"), 404, "not-found")
         assert world.post(YANGGAO, f"/v1/notifications/{item['id']}/read").json()["marked"] == 1
         assert world.get(YANGGAO, "/v1/notifications", unread="true").json()["unread"] == 0
 
