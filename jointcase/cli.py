@@ -171,14 +171,20 @@ def worker() -> None:
     from jointcase.storage import open_pool, token_pepper
 
     db = resolve_database(settings)
-    notify_pool = open_pool(db, size=2)
-    notices = build_store(settings, notify_pool, token_pepper(settings, db))
-    sender = build_sender(settings, notices)
-    notifier = Notifier(
-        notices, sender, views.workspace.position, interval=settings.notify_interval
-    )
-    notifier.stopping = runner.stopping  # one signal stops both
-    notifier.start()
+    notifier: Notifier | None = None
+    try:
+        pepper = token_pepper(settings, db)  # webhook secrets derive from it, as in the API
+    except ConfigurationError as e:
+        typer.echo(f"worker: notifications off ({e})")
+    else:
+        notify_pool = open_pool(db, size=2)
+        notices = build_store(settings, notify_pool, pepper)
+        sender = build_sender(settings, notices)
+        notifier = Notifier(
+            notices, sender, views.workspace.position, interval=settings.notify_interval
+        )
+        notifier.stopping = runner.stopping  # one signal stops both
+        notifier.start()
     typer.echo(
         "worker: views "
         + ", ".join(f"{v.name}@{v.position()}" for v in views.all())
@@ -189,9 +195,10 @@ def worker() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        notifier.stop()
-        sender.close()
-        notify_pool.close()
+        if notifier is not None:
+            notifier.stop()
+            sender.close()
+            notify_pool.close()
         views.close()
         app_.close()
     typer.echo("worker stopped")
