@@ -68,9 +68,11 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     notices = build_store(settings, pool, pepper)
     notifier = None
     if run_projections:
+        # its own connections: a slow receiver never holds one the requests need
+        own = build_store(settings, open_pool(db, size=2), pepper)
         notifier = Notifier(
-            notices,
-            build_sender(settings, notices),
+            own,
+            build_sender(settings, own),
             views.workspace.position,
             interval=settings.notify_interval,
         )
@@ -101,6 +103,7 @@ def read_ports(settings: Settings, views: Views) -> Ports:
 def close_services(services: Services) -> None:
     if services.notifier is not None:
         services.notifier.stop()
+        services.notifier.store.pool.close()
     if services.runner is not None:
         services.runner.stop()
     services.views.close()

@@ -665,6 +665,9 @@ class Notifier:
         self.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        close = getattr(self.sender, "close", None)
+        if close is not None:
+            close()
 
 
 def build_store(settings: Any, pool: ConnectionPool, secret: bytes) -> NotificationStore:
