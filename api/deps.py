@@ -3,8 +3,10 @@ protocol (If-Match, Idempotency-Key, ETag and log position on the response)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from api.errors import ApiProblem, domain_problem, query_names
+from api.errors import UNAVAILABLE, ApiProblem, domain_problem, query_names
 from api.jsonresp import dumps
 from api.metrics import COMMANDS
 from api.schemas import IsoDateTime
@@ -26,7 +28,7 @@ from jointcase.settings import Settings
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
-from service.store import Written
+from service.store import DatabaseUnavailable, Written
 
 
 @dataclass
@@ -154,6 +156,14 @@ class Write:
             if isinstance(error, ConcurrencyConflict) and self.expected_version is not None:
                 raise ApiProblem(412, error.message, "precondition-failed") from None
             return domain_problem(error, self.request)
+        except DatabaseUnavailable as error:
+            COMMANDS.labels(self.command, "unavailable").inc()
+            if self.key is not None and not error.uncertain:
+                with contextlib.suppress(*UNAVAILABLE):
+                    store.release(self.officer.officer_id, self.key)
+            # An uncertain write keeps its key claimed: a retry with the key waits (409 with
+            # Retry-After) rather than possibly recording it a second time.
+            raise
         except BaseException:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)
@@ -170,10 +180,27 @@ class Write:
             headers["Location"] = location(written)
         payload = dumps(content)
         if self.key is not None:
-            store.complete(
-                self.officer.officer_id, self.key, StoredResponse(status, payload, headers)
+            # Recorded: the response is kept for retries even across a failover.
+            _while_unavailable(
+                self.services.app.unavailable_wait,
+                lambda: store.complete(
+                    self.officer.officer_id,
+                    self.key or "",
+                    StoredResponse(status, payload, headers),
+                ),
             )
         return Response(payload, status, headers, "application/json")
+
+
+def _while_unavailable(wait: float, call: Callable[[], None]) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return call()
+        except UNAVAILABLE:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
 
 
 async def _fingerprint(request: Request) -> str:

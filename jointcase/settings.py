@@ -99,6 +99,19 @@ class Settings(BaseSettings):
     wait_timeout: float = Field(
         default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
     )
+    failover_wait: float = Field(
+        default=10.0,
+        ge=0,
+        le=120,
+        description="Seconds a write keeps trying while the database does not answer (a "
+        "failover) before it answers 503 with Retry-After.",
+    )
+    worker_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="Events a view may lag behind the log before `jointcase projections "
+        "health` (the worker's health check) fails.",
+    )
 
     # --- cooperation agreement ------------------------------------------------------------------------
     timezone: str = Field(default="Asia/Shanghai", description="Local time of the bureaus.")

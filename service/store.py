@@ -4,6 +4,7 @@ a version, and report what was recorded."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -13,9 +14,15 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    Recording,
+)
 from eventsourcing.utils import EnvType
 
 from domain.access import can_see_case, can_see_lead, require_recorder
@@ -36,6 +43,21 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
 #: How often a command without an expected version is re-run after losing a race.
 RETRIES = 30
+
+#: What the database answers while it is unreachable (a failover under way, a network cut).
+TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+log = logging.getLogger("jointcase.store")
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer within the store's wait (a failover under way). When
+    ``uncertain`` is false nothing was recorded; when true, a commit was under way when the
+    connection broke and may have happened: a retry with the same Idempotency-Key tells."""
+
+    def __init__(self, message: str, *, uncertain: bool) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
+
 
 #: Dataclasses held in aggregate state, stored inside snapshots.
 STATE_CLASSES: tuple[type, ...] = (
@@ -105,6 +127,9 @@ class Store(Application[UUID]):
         self.timezone = timezone or ZoneInfo("Asia/Shanghai")
         #: The read models and settings some use cases consult (connected by the entry point).
         self.ports: Ports = NOT_CONNECTED
+        #: Seconds a command keeps trying while the database does not answer (a failover
+        #: takes about ten) before it gives up with ``DatabaseUnavailable``.
+        self.unavailable_wait = 15.0
         super().__init__(env)
 
     def connect(self, ports: Ports) -> None:
@@ -233,9 +258,13 @@ class Store(Application[UUID]):
         conflict (the caller's view is stale)."""
         check(ctx.actor)
         for attempt in range(RETRIES):
-            outcome = decide()
+            outcome = self._while_unavailable(decide)
+            processing: ProcessingEvent[UUID] = ProcessingEvent()
+            processing.collect_events(outcome.main, *outcome.others)
+            if not processing.events:
+                raise InvalidInput("nothing to record")
             try:
-                recordings = self.save(outcome.main, *outcome.others)
+                position = self._record_once(processing)
             except IntegrityError:
                 if expected_version is not None:
                     raise ConcurrencyConflict(
@@ -244,10 +273,6 @@ class Store(Application[UUID]):
                     ) from None
                 self._backoff(attempt)
                 continue
-            if not recordings:
-                raise InvalidInput("nothing to record")
-            notification = recordings[-1].notification
-            position = int(notification.id) if notification is not None else 0
             self._after_write(outcome)
             return Written(
                 id=outcome.main.id,
@@ -258,6 +283,82 @@ class Store(Application[UUID]):
         raise ConcurrencyConflict(
             "too many concurrent changes to this record: nothing was recorded, try again"
         )
+
+    def _while_unavailable(self, decide: Callable[[], Decided]) -> Decided:
+        """Loads and decides, again while the database does not answer (nothing is written
+        yet, so running it again is harmless)."""
+        deadline = time.monotonic() + self.unavailable_wait
+        while True:
+            try:
+                return decide()
+            except TRANSIENT as e:
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable (a failover may be under way); nothing "
+                        "was recorded",
+                        uncertain=False,
+                    ) from e
+                time.sleep(0.25)
+
+    def _record_once(self, processing: ProcessingEvent[UUID]) -> int:
+        """Records the decided events exactly once and returns the position of the last.
+
+        When the connection breaks, the same events (same ids, versions, times) are sent again
+        until the database answers: a commit whose acknowledgement was lost then meets its own
+        events (the stored bytes are ours), and is reported as recorded, not refused nor
+        recorded twice. Someone else's events at those versions are a lost race
+        (``IntegrityError``). Past the wait, ``DatabaseUnavailable``."""
+        deadline = time.monotonic() + self.unavailable_wait
+        recordings: list[Recording[UUID]] = []
+        while True:
+            try:
+                recordings = self._record(processing)
+                break
+            except IntegrityError:
+                mine = self._recorded_position(processing)
+                if mine is None:
+                    raise
+                log.warning("a commit whose acknowledgement was lost is recorded at %s", mine)
+                return mine
+            except TRANSIENT as e:
+                mine = None
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable (a failover may be under way); whether "
+                        "this write was recorded is not known: retry it with the same "
+                        "Idempotency-Key",
+                        uncertain=True,
+                    ) from e
+                time.sleep(0.25)
+        try:
+            self._take_snapshots(processing)
+            self._notify(recordings)
+        except TRANSIENT:  # a snapshot is only a shortcut: the events are recorded
+            log.warning("snapshot skipped: the database did not answer")
+        notification = recordings[-1].notification if recordings else None
+        return int(notification.id) if notification is not None else 0
+
+    def _recorded_position(self, processing: ProcessingEvent[UUID]) -> int | None:
+        """The log position of the last of these events if they are already recorded, as
+        these very events (same bytes); None if the versions hold someone else's events."""
+        first, last = processing.events[0], processing.events[-1]
+        mine = self.mapper.to_stored_event(first)
+        recorder: Any = self.recorder
+        stored = recorder.select_events(
+            first.originator_id, gt=first.originator_version - 1, lte=first.originator_version
+        )
+        if not stored or stored[0].topic != mine.topic or stored[0].state != mine.state:
+            return None
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL(
+            "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s "
+            "AND originator_version = %s"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (last.originator_id, last.originator_version))
+            row = curs.fetchone()
+        return int(row["notification_id"]) if row else None
 
     def _after_write(self, outcome: Decided) -> None:
         """A hook for caches that follow what was written (the participating units)."""
