@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -66,7 +67,11 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         settings=settings,
         app=app,
         officers=OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime()),
-        idempotency=IdempotencyStore(pool),
+        # A request that was about to commit has given up after its wait for the database
+        # and the library's own connection retries (about 35 s): then a retry may settle it.
+        idempotency=IdempotencyStore(
+            pool, abandon_after=timedelta(seconds=settings.failover_wait + 35)
+        ),
         views=views,
         runner=runner,
     )

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
     )
     failover_wait: float = Field(
-        default=10.0,
+        default=15.0,
         ge=0,
         le=120,
         description="Seconds a write keeps trying while the database does not answer (a "

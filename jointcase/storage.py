@@ -359,11 +359,13 @@ def init_database(
             chain_existing(db.conninfo(), chain_signer(settings, db), db.schema or "public")
             added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START) if seed else 0
             from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
+            from jointcase.idempotency import MIGRATION as IDEMPOTENCY_MIGRATION
             from jointcase.officers import DDL as OFFICERS_DDL
 
             for statement in OFFICERS_DDL:
                 conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
+            conn.execute(IDEMPOTENCY_MIGRATION)
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)

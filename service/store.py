@@ -4,16 +4,19 @@ a version, and report what was recorded."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
@@ -38,6 +41,7 @@ from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsIS
 from service.ports import NOT_CONNECTED, Ports
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+T = TypeVar("T")
 
 #: The actor recorded on reference data the system itself seeds.
 SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
@@ -45,8 +49,34 @@ SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
 RETRIES = 30
 
 #: What the database answers while it is unreachable (a failover under way, a network cut).
-TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+TRANSIENT: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,  # the idempotency layer's own connections
+    psycopg.InterfaceError,
+)
 log = logging.getLogger("jointcase.store")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What one attempt of a write is about to record, kept (by the idempotency layer) before
+    the commit, so that a retry can tell afterwards whether that commit happened: the first
+    event's identity and the digest of its stored bytes, the last event's identity (its log
+    position answers the retry), and the answer's id, version and details."""
+
+    first_id: str
+    first_version: int
+    digest: str
+    last_id: str
+    last_version: int
+    main_id: str
+    main_version: int
+    details: dict[str, Any]
+
+
+#: Called with the ``Pending`` of each attempt before its commit (set by the idempotency layer).
+BEFORE_SAVE: ContextVar[Callable[[Pending], None] | None] = ContextVar("before_save", default=None)
 
 
 class DatabaseUnavailable(Exception):
@@ -258,11 +288,7 @@ class Store(Application[UUID]):
         conflict (the caller's view is stale)."""
         check(ctx.actor)
         for attempt in range(RETRIES):
-            outcome = self._while_unavailable(decide)
-            processing: ProcessingEvent[UUID] = ProcessingEvent()
-            processing.collect_events(outcome.main, *outcome.others)
-            if not processing.events:
-                raise InvalidInput("nothing to record")
+            outcome, processing = self._while_unavailable(lambda: self._attempt(decide))
             try:
                 position = self._record_once(processing)
             except IntegrityError:
@@ -284,13 +310,38 @@ class Store(Application[UUID]):
             "too many concurrent changes to this record: nothing was recorded, try again"
         )
 
-    def _while_unavailable(self, decide: Callable[[], Decided]) -> Decided:
-        """Loads and decides, again while the database does not answer (nothing is written
+    def _attempt(self, decide: Callable[[], Decided]) -> tuple[Decided, ProcessingEvent[UUID]]:
+        """Loads and decides; tells the idempotency layer what is about to be recorded."""
+        outcome = decide()
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(outcome.main, *outcome.others)
+        if not processing.events:
+            raise InvalidInput("nothing to record")
+        before_save = BEFORE_SAVE.get()
+        if before_save is not None:
+            first, last = processing.events[0], processing.events[-1]
+            stored = self.mapper.to_stored_event(first)
+            before_save(
+                Pending(
+                    first_id=str(first.originator_id),
+                    first_version=first.originator_version,
+                    digest=_digest(stored.topic, stored.state),
+                    last_id=str(last.originator_id),
+                    last_version=last.originator_version,
+                    main_id=str(outcome.main.id),
+                    main_version=outcome.main.version,
+                    details=outcome.details,
+                )
+            )
+        return outcome, processing
+
+    def _while_unavailable(self, attempt: Callable[[], T]) -> T:
+        """Loads and decides, again while the database does not answer (nothing is recorded
         yet, so running it again is harmless)."""
         deadline = time.monotonic() + self.unavailable_wait
         while True:
             try:
-                return decide()
+                return attempt()
             except TRANSIENT as e:
                 if time.monotonic() >= deadline:
                     raise DatabaseUnavailable(
@@ -343,11 +394,22 @@ class Store(Application[UUID]):
         these very events (same bytes); None if the versions hold someone else's events."""
         first, last = processing.events[0], processing.events[-1]
         mine = self.mapper.to_stored_event(first)
-        recorder: Any = self.recorder
-        stored = recorder.select_events(
-            first.originator_id, gt=first.originator_version - 1, lte=first.originator_version
+        return self.recorded_position(
+            str(first.originator_id),
+            first.originator_version,
+            _digest(mine.topic, mine.state),
+            str(last.originator_id),
+            last.originator_version,
         )
-        if not stored or stored[0].topic != mine.topic or stored[0].state != mine.state:
+
+    def recorded_position(
+        self, first_id: str, first_version: int, digest: str, last_id: str, last_version: int
+    ) -> int | None:
+        """Where the last event of a write is in the log, if that write was recorded (its first
+        event is there with the same bytes); None if it was not."""
+        recorder: Any = self.recorder
+        stored = recorder.select_events(UUID(first_id), gt=first_version - 1, lte=first_version)
+        if not stored or _digest(stored[0].topic, stored[0].state) != digest:
             return None
         from psycopg.sql import SQL, Identifier
 
@@ -356,7 +418,7 @@ class Store(Application[UUID]):
             "AND originator_version = %s"
         ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (last.originator_id, last.originator_version))
+            curs.execute(query, (UUID(last_id), last_version))
             row = curs.fetchone()
         return int(row["notification_id"]) if row else None
 
@@ -367,3 +429,7 @@ class Store(Application[UUID]):
     def _backoff(attempt: int) -> None:
         """Waits a little (jittered, growing) before re-running a command that lost a race."""
         time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+
+
+def _digest(topic: str, state: bytes) -> str:
+    return hashlib.sha256(topic.encode() + b"\0" + state).hexdigest()
