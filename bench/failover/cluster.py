@@ -5,6 +5,7 @@ folder and stopped at the end. PostgreSQL refuses to run as root: when this runs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -295,17 +296,13 @@ class Cluster:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _killpg(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_gone(pid: int | None, timeout: float = 10) -> None:

@@ -5,6 +5,7 @@ long writes stopped, no error but 503, the views equal a rebuild and `audit veri
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import signal
@@ -107,7 +108,7 @@ class Load:
         with self._lock:
             times = sorted(t for t, _, _ in self.acked if start <= t <= end)
         points = [start, *times, end]
-        return max(b - a for a, b in zip(points, points[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(points))
 
 
 class Stack:
