@@ -411,16 +411,9 @@ class Store(Application[UUID]):
         stored = recorder.select_events(UUID(first_id), gt=first_version - 1, lte=first_version)
         if not stored or _digest(stored[0].topic, stored[0].state) != digest:
             return None
-        from psycopg.sql import SQL, Identifier
-
-        query = SQL(
-            "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s "
-            "AND originator_version = %s"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (UUID(last_id), last_version))
-            row = curs.fetchone()
-        return int(row["notification_id"]) if row else None
+        # The position is the recorder's to tell (the chaining recorder; no SQL here).
+        position: int | None = recorder.position_of(UUID(last_id), last_version)
+        return position
 
     def _after_write(self, outcome: Decided) -> None:
         """A hook for caches that follow what was written (the participating units)."""
