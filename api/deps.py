@@ -47,6 +47,8 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    #: The leader's views, when ``views`` (what the routes read) are on a standby.
+    leader_views: Views | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         description="Seconds a write keeps trying while the database does not answer (a "
         "failover) before it answers 503 with Retry-After.",
     )
+    read_from_standby: bool = Field(
+        default=False,
+        description="With a cluster address (several hosts), view reads go to a standby "
+        "(target_session_attrs=prefer-standby); `wait_for=` still gives read-your-writes.",
+    )
     worker_max_lag: int = Field(
         default=10_000,
         ge=0,

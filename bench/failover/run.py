@@ -43,6 +43,10 @@ class Load:
     in_progress: int = 0  # 409 idempotency-key-in-progress answers (retried)
     transport: int = 0  # no answer from the API at all (retried)
     errors: list[tuple[int, str]] = field(default_factory=list)  # anything else
+    reads: int = 0  # read-your-writes reads (`GET /v1/leads?q=<summary>&wait_for=<position>`)
+    reads_missing: int = 0  # ... answered 200 without the lead just written
+    reads_unavailable: int = 0  # ... answered 503 (view behind, database unavailable)
+    read_errors: list[tuple[int, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -79,8 +83,10 @@ class Load:
                 time.sleep(0.5)
                 continue
             if r.status_code == 201:
+                written = r.json()
                 with self._lock:
-                    self.acked.append((time.monotonic(), summary, r.json()["id"]))
+                    self.acked.append((time.monotonic(), summary, written["id"]))
+                self._read_own_write(http, summary, written)
                 return
             retry_after = float(r.headers.get("Retry-After", "1"))
             if r.status_code == 503:
@@ -98,6 +104,25 @@ class Load:
             return
         with self._lock:
             self.errors.append((0, f"gave up after 90 s: {summary}"))
+
+    def _read_own_write(self, http: httpx.Client, summary: str, written: dict[str, Any]) -> None:
+        """Reads the lead register (a view; on a standby with JOINTCASE_READ_FROM_STANDBY) at
+        the write's position: the lead must be there."""
+        params = {"q": summary, "wait_for": str(written["position"])}
+        try:
+            r = http.get("/v1/leads", params=params)
+        except httpx.TransportError:
+            with self._lock:
+                self.reads_unavailable += 1
+            return
+        with self._lock:
+            self.reads += 1
+            if r.status_code == 503:
+                self.reads_unavailable += 1
+            elif r.status_code != 200:
+                self.read_errors.append((r.status_code, r.text[:300]))
+            elif written["id"] not in {str(item["lead_id"]) for item in r.json()["items"]}:
+                self.reads_missing += 1
 
     def acked_since(self, moment: float) -> int:
         with self._lock:
@@ -127,6 +152,7 @@ class Stack:
             "JOINTCASE_TOKEN_PEPPER": secrets.token_urlsafe(32),
             "JOINTCASE_CHECKPOINT_INTERVAL": "0",
             "JOINTCASE_RUN_PROJECTIONS": "false",
+            "JOINTCASE_READ_FROM_STANDBY": "true",
             "PYTHONPATH": str(ROOT),
         }
         self.env.pop("DATABASE_URL_", None)
@@ -249,6 +275,23 @@ class Stack:
             app.close()
         return found
 
+    def sessions(self) -> dict[str, str]:
+        """Each member's role and how many sessions jointcase holds on it (the API's view reads
+        show on a standby with JOINTCASE_READ_FROM_STANDBY)."""
+        found = {}
+        for m in self.cluster.members:
+            try:
+                with psycopg.connect(
+                    f"postgresql://postgres@127.0.0.1:{m.pg_port}/postgres", connect_timeout=2
+                ) as conn:
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'jointcase'"
+                    ).fetchone()
+                found[m.name] = f"{m.role()}: {row[0] if row else 0} sessions"
+            except psycopg.OperationalError:
+                found[m.name] = "down"
+        return found
+
     def view_rows(self) -> dict[str, list[str]]:
         from projections.registry import VIEW_CLASSES
 
@@ -330,6 +373,7 @@ def run(
         started = time.monotonic()
         load.start()
         time.sleep(warmup)
+        result["sessions_under_load"] = stack.sessions()
         before = len(load.acked)
         result["writes_per_second_before"] = round(before / (time.monotonic() - started), 1)
         say(f"steady load: {result['writes_per_second_before']} writes/s; killing the leader")
@@ -377,6 +421,11 @@ def run(
         result["no_answer"] = load.transport
         result["errors_other_than_503"] = len(load.errors)
         result["error_samples"] = load.errors[:5]
+        result["read_your_writes_reads"] = load.reads
+        result["read_your_writes_missing"] = load.reads_missing
+        result["read_your_writes_503"] = load.reads_unavailable
+        result["read_errors"] = len(load.read_errors)
+        result["read_error_samples"] = load.read_errors[:5]
         result["seconds_without_writes"] = max(p.seconds_without_writes for p in phases)
 
         live = stack.view_rows()

@@ -2,7 +2,8 @@
 synchronous replication) on loopback ports, the API and the worker against it, a steady write
 load through the API; the leader is killed with SIGKILL, then leadership is switched over on
 purpose. No acknowledged write is lost, none is recorded twice, no answer is an error other than
-503, the views equal a rebuild and the audit chain verifies. (The short version of
+503, the views equal a rebuild and the audit chain verifies; view reads, served by a standby,
+still read their own writes (`wait_for=`). (The short version of
 `python -m bench.failover`, which also prints how long writes stopped.)"""
 
 from __future__ import annotations
@@ -38,3 +39,9 @@ def test_killing_the_leader_and_a_switchover_lose_nothing_and_record_nothing_twi
     assert result["errors_other_than_503"] == 0, result["error_samples"]
     assert result["views_equal_rebuild"], result.get("views_differing")
     assert result["audit_verify_passes"], result["audit_verify"]
+    # View reads on a standby (JOINTCASE_READ_FROM_STANDBY) still read their own writes
+    assert result["read_your_writes_reads"] > 0
+    assert result["read_your_writes_missing"] == 0
+    assert result["read_errors"] == 0, result["read_error_samples"]
+    standbys = [s for s in result["sessions_under_load"].values() if not s.startswith("leader")]
+    assert any(not s.endswith(": 0 sessions") for s in standbys), result["sessions_under_load"]
