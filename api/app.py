@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -34,11 +35,19 @@ from api.routers import (
     rewards,
     views,
 )
+from jointcase.cluster import TARGET_SESSION_ATTRS
 from jointcase.idempotency import IdempotencyStore
 from jointcase.notifications import Notifier, build_sender, build_store
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
-from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
+from jointcase.storage import (
+    Database,
+    build_app,
+    library_env,
+    open_pool,
+    resolve_database,
+    token_pepper,
+)
 from projections.accountability import DeadlineBreaches
 from projections.base import BatchRunner
 from projections.bulletins import AuditBulletins
@@ -54,7 +63,8 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     pool = open_pool(db)
     app = build_app(settings, db=db)
     views = build_views(library_env(settings, db))
-    app.connect(read_ports(settings, views))
+    read_views = standby_views(settings, db) or views
+    app.connect(read_ports(settings, views))  # use cases decide on the leader's views
     if run_projections is None:
         run_projections = settings.run_projections
     if run_projections is None:
@@ -81,12 +91,28 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         settings=settings,
         app=app,
         officers=OfficerStore(pool, pepper, settings.token_lifetime()),
-        idempotency=IdempotencyStore(pool),
-        views=views,
+        # A request that was about to commit has given up after its wait for the database
+        # and the library's own connection retries (about 35 s): then a retry may settle it.
+        idempotency=IdempotencyStore(
+            pool, abandon_after=timedelta(seconds=settings.failover_wait + 35)
+        ),
+        views=read_views,
         runner=runner,
+        leader_views=views if read_views is not views else None,
         notifications=notices,
         notifier=notifier,
     )
+
+
+def standby_views(settings: Settings, db: Database) -> Views | None:
+    """With a cluster address and JOINTCASE_READ_FROM_STANDBY, the views the routes read, on
+    a standby when one answers (``prefer-standby``). A view's position replicates with its
+    rows, so `wait_for=` waits on the standby itself: read-your-writes holds."""
+    if not (settings.read_from_standby and db.is_cluster):
+        return None
+    env = library_env(settings, db)
+    env[TARGET_SESSION_ATTRS] = "prefer-standby"
+    return build_views(env)
 
 
 def read_ports(settings: Settings, views: Views) -> Ports:
@@ -107,6 +133,8 @@ def close_services(services: Services) -> None:
     if services.runner is not None:
         services.runner.stop()
     services.views.close()
+    if services.leader_views is not None:
+        services.leader_views.close()
     services.app.close()
     services.officers.pool.close()
 

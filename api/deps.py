@@ -3,31 +3,41 @@ protocol (If-Match, Idempotency-Key, ETag and log position on the response)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
+import orjson
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from api.errors import ApiProblem, domain_problem, query_names
+from api.errors import UNAVAILABLE, ApiProblem, domain_problem, query_names
 from api.jsonresp import dumps
 from api.metrics import COMMANDS
 from api.schemas import IsoDateTime
 from domain.errors import ConcurrencyConflict, DomainError
 from domain.values import Context, Role
-from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
+from jointcase.idempotency import (
+    IdempotencyStore,
+    KeyInProgress,
+    KeyReused,
+    StoredResponse,
+    Unsettled,
+)
 from jointcase.notifications import NotificationStore, Notifier
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
-from service.store import Written
+from service.store import BEFORE_SAVE, DatabaseUnavailable, Pending, Written
 
 
 @dataclass
@@ -41,6 +51,8 @@ class Services:
     notifications: NotificationStore | None = None
     #: The notifier, when this process runs the read models (the embedded default).
     notifier: Notifier | None = None
+    #: The leader's views, when ``views`` (what the routes read) are on a standby.
+    leader_views: Views | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -143,11 +155,19 @@ class Write:
                     "idempotency-key-in-progress",
                     {"Retry-After": "1"},
                 ) from None
+            if isinstance(stored, Unsettled):
+                stored = self._settle(stored, status, body, location)
             if stored is not None:
                 COMMANDS.labels(self.command, "replayed").inc()
                 headers = dict(stored.headers)
                 headers["Idempotent-Replayed"] = "true"
                 return Response(stored.body, stored.status_code, headers, "application/json")
+        hook = None
+        if self.key is not None:
+            officer_id, key = self.officer.officer_id, self.key
+            hook = BEFORE_SAVE.set(
+                lambda pending: store.pending(officer_id, key, dumps(asdict(pending)))
+            )
         try:
             written = action()
         except DomainError as error:
@@ -158,11 +178,32 @@ class Write:
             if isinstance(error, ConcurrencyConflict) and self.expected_version is not None:
                 raise ApiProblem(412, error.message, "precondition-failed") from None
             return domain_problem(error, self.request)
+        except DatabaseUnavailable as error:
+            COMMANDS.labels(self.command, "unavailable").inc()
+            if self.key is not None and not error.uncertain:
+                with contextlib.suppress(*UNAVAILABLE):
+                    store.release(self.officer.officer_id, self.key)
+            # An uncertain write keeps its key claimed: a retry with the key waits (409 with
+            # Retry-After) rather than possibly recording it a second time.
+            raise
         except BaseException:
             if self.key is not None:
                 store.release(self.officer.officer_id, self.key)
             raise
+        finally:
+            if hook is not None:
+                BEFORE_SAVE.reset(hook)
         COMMANDS.labels(self.command, "recorded").inc()
+        return self._answer(written, status, body, location)
+
+    def _answer(
+        self,
+        written: Written,
+        status: int,
+        body: Callable[[Written], dict[str, Any]] | None,
+        location: Callable[[Written], str] | None,
+    ) -> Response:
+        store = self.services.idempotency
         content = {
             "id": str(written.id),
             "version": written.version,
@@ -174,10 +215,64 @@ class Write:
             headers["Location"] = location(written)
         payload = dumps(content)
         if self.key is not None:
-            store.complete(
-                self.officer.officer_id, self.key, StoredResponse(status, payload, headers)
+            # Recorded: the response is kept for retries even across a failover.
+            _while_unavailable(
+                self.services.app.unavailable_wait,
+                lambda: store.complete(
+                    self.officer.officer_id,
+                    self.key or "",
+                    StoredResponse(status, payload, headers),
+                ),
             )
         return Response(payload, status, headers, "application/json")
+
+    def _settle(
+        self,
+        unsettled: Unsettled,
+        status: int,
+        body: Callable[[Written], dict[str, Any]] | None,
+        location: Callable[[Written], str] | None,
+    ) -> StoredResponse | None:
+        """The first request with this key gave up while its commit was under way (a failover):
+        if the events table holds what it was about to record, that is its answer (kept now);
+        if not, this request runs the command (None)."""
+        pending = Pending(**orjson.loads(unsettled.pending))
+        position = self.services.app.recorded_position(
+            pending.first_id,
+            pending.first_version,
+            pending.digest,
+            pending.last_id,
+            pending.last_version,
+        )
+        assert self.key is not None
+        if position is None:
+            if self.services.idempotency.take_over(self.officer.officer_id, self.key, unsettled):
+                return None
+            raise ApiProblem(
+                409,
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+                "idempotency-key-in-progress",
+                {"Retry-After": "1"},
+            )
+        written = Written(UUID(pending.main_id), pending.main_version, position, pending.details)
+        response = self._answer(written, status, body, location)
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-type")
+        }
+        return StoredResponse(response.status_code, bytes(response.body), headers)
+
+
+def _while_unavailable(wait: float, call: Callable[[], None]) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return call()
+        except UNAVAILABLE:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
 
 
 async def _fingerprint(request: Request) -> str:

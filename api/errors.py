@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import eventsourcing.persistence as es_persistence
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
@@ -20,8 +22,19 @@ from domain.errors import (
     PermissionDenied,
 )
 from domain.reward_policy import PolicyUnavailable
+from service.store import DatabaseUnavailable
 
 log = logging.getLogger("jointcase.api")
+#: Errors that mean the database did not answer: 503 with Retry-After, never a 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    es_persistence.OperationalError,
+    es_persistence.InterfaceError,
+    psycopg.OperationalError,  # PoolTimeout included
+    psycopg.InterfaceError,
+)
+#: Seconds a client waits before retrying while the database is unavailable.
+RETRY_AFTER = 2
 PROBLEM_BASE = "https://jointcase.invalid/problems/"
 
 TITLES = {
@@ -163,6 +176,23 @@ def install(app: FastAPI) -> None:
         return problem(
             exc.status_code, str(exc.detail), rule, request, dict(exc.headers or {}) or None
         )
+
+    async def _unavailable(request: Request, exc: Exception) -> ProblemResponse:
+        # The database did not answer (a failover under way, a network cut): the client may
+        # retry shortly; a write says whether it may have been recorded (retry it with the same
+        # Idempotency-Key to find out).
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        detail = (
+            str(exc)
+            if isinstance(exc, DatabaseUnavailable)
+            else ("the database is unavailable (a failover may be under way); retry shortly")
+        )
+        return problem(
+            503, detail, "database-unavailable", request, {"Retry-After": str(RETRY_AFTER)}
+        )
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:

@@ -75,6 +75,10 @@ class ChainedRecorder(PostgresApplicationRecorder):
         self.sql_last_link = SQL("SELECT link FROM {0} ORDER BY position DESC LIMIT 1").format(
             chain
         )
+        self.sql_position_of = SQL(
+            "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s "
+            "AND originator_version = %s"
+        ).format(Identifier(datastore.schema), Identifier(events_table_name))
         self.sql_insert_links = SQL(
             "INSERT INTO {0} (position, originator_id, originator_version, digest, link,"
             " signature) SELECT * FROM unnest(%s::bigint[], %s::uuid[], %s::bigint[],"
@@ -83,6 +87,14 @@ class ChainedRecorder(PostgresApplicationRecorder):
 
     def sign_with(self, signer: ChainSigner) -> None:
         self.signer = signer
+
+    def position_of(self, originator_id: Any, originator_version: int) -> int | None:
+        """The log position of one stored event, or None if it is not recorded (a write asks
+        after its connection broke whether its commit happened)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql_position_of, (originator_id, originator_version))
+            row = curs.fetchone()
+        return int(row["notification_id"]) if row else None
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

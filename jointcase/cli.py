@@ -220,6 +220,47 @@ def projections_status() -> None:
     app_.close()
 
 
+@projections_app.command("health")
+def projections_health(
+    max_lag: Annotated[
+        int | None,
+        typer.Option(help="Events a view may lag (default: JOINTCASE_WORKER_MAX_LAG)."),
+    ] = None,
+) -> None:
+    """The worker's health check: exits 1 when a view lags the log by more than the allowed
+    number of events (the worker is stopped, stuck or too slow) or the database is unreachable."""
+    from projections.base import UNREACHABLE
+
+    settings = _settings()
+    limit = settings.worker_max_lag if max_lag is None else max_lag
+    try:
+        app_, views = _views(settings)
+    except ConfigurationError as e:
+        fail(str(e))
+        return
+    except UNREACHABLE as e:
+        fail(f"unhealthy: the database is unreachable ({e})")
+        return
+    try:
+        head = app_.recorder.max_notification_id() or 0
+        behind = {view.name: head - view.position() for view in views.all()}
+    except UNREACHABLE as e:
+        fail(f"unhealthy: the database is unreachable ({e})")
+        return
+    finally:
+        views.close()
+        app_.close()
+    over = {name: lag for name, lag in behind.items() if lag > limit}
+    if over:
+        fail(
+            "unhealthy: "
+            + ", ".join(f"{name} lags {lag}" for name, lag in sorted(over.items()))
+            + f" events (allowed {limit}, log at {head})"
+        )
+        return
+    typer.echo(f"healthy: largest lag {max(behind.values(), default=0)} (allowed {limit})")
+
+
 @projections_app.command("rebuild")
 def projections_rebuild(
     names: Annotated[

@@ -99,6 +99,24 @@ class Settings(BaseSettings):
     wait_timeout: float = Field(
         default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
     )
+    failover_wait: float = Field(
+        default=15.0,
+        ge=0,
+        le=120,
+        description="Seconds a write keeps trying while the database does not answer (a "
+        "failover) before it answers 503 with Retry-After.",
+    )
+    read_from_standby: bool = Field(
+        default=False,
+        description="With a cluster address (several hosts), view reads go to a standby "
+        "(target_session_attrs=prefer-standby); `wait_for=` still gives read-your-writes.",
+    )
+    worker_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="Events a view may lag behind the log before `jointcase projections "
+        "health` (the worker's health check) fails.",
+    )
 
     # --- notifications ---------------------------------------------------------------------------
     notify_warn_hours: float = Field(

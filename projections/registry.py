@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from eventsourcing.postgres import PostgresFactory
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, resolve_topic
 
 from projections.audit import AuditView
 from projections.base import View
@@ -76,7 +76,13 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
     env = dict(library_env)
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
     env["POSTGRES_MAX_OVERFLOW"] = "4"
-    factory = PostgresFactory(Environment("views", env))
+    # The factory the environment names when it is a PostgreSQL one (the cluster's, which
+    # connects to the leader only), else the library's.
+    named = resolve_topic(env["PERSISTENCE_MODULE"]) if env.get("PERSISTENCE_MODULE") else None
+    factory_class = (
+        named if isinstance(named, type) and issubclass(named, PostgresFactory) else PostgresFactory
+    )
+    factory = factory_class(Environment("views", env))
 
     def build(cls: type[TView]) -> TView:
         view = factory.tracking_recorder(cls)

@@ -4,18 +4,28 @@ a version, and report what was recorded."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+import psycopg
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    Recording,
+)
 from eventsourcing.utils import EnvType
 
 from domain.access import can_see_case, can_see_lead, require_recorder
@@ -31,11 +41,53 @@ from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsIS
 from service.ports import NOT_CONNECTED, Ports
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+T = TypeVar("T")
 
 #: The actor recorded on reference data the system itself seeds.
 SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
 #: How often a command without an expected version is re-run after losing a race.
 RETRIES = 30
+
+#: What the database answers while it is unreachable (a failover under way, a network cut).
+TRANSIENT: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,  # the idempotency layer's own connections
+    psycopg.InterfaceError,
+)
+log = logging.getLogger("jointcase.store")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What one attempt of a write is about to record, kept (by the idempotency layer) before
+    the commit, so that a retry can tell afterwards whether that commit happened: the first
+    event's identity and the digest of its stored bytes, the last event's identity (its log
+    position answers the retry), and the answer's id, version and details."""
+
+    first_id: str
+    first_version: int
+    digest: str
+    last_id: str
+    last_version: int
+    main_id: str
+    main_version: int
+    details: dict[str, Any]
+
+
+#: Called with the ``Pending`` of each attempt before its commit (set by the idempotency layer).
+BEFORE_SAVE: ContextVar[Callable[[Pending], None] | None] = ContextVar("before_save", default=None)
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer within the store's wait (a failover under way). When
+    ``uncertain`` is false nothing was recorded; when true, a commit was under way when the
+    connection broke and may have happened: a retry with the same Idempotency-Key tells."""
+
+    def __init__(self, message: str, *, uncertain: bool) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
+
 
 #: Dataclasses held in aggregate state, stored inside snapshots.
 STATE_CLASSES: tuple[type, ...] = (
@@ -105,6 +157,9 @@ class Store(Application[UUID]):
         self.timezone = timezone or ZoneInfo("Asia/Shanghai")
         #: The read models and settings some use cases consult (connected by the entry point).
         self.ports: Ports = NOT_CONNECTED
+        #: Seconds a command keeps trying while the database does not answer (a failover
+        #: takes about ten) before it gives up with ``DatabaseUnavailable``.
+        self.unavailable_wait = 15.0
         super().__init__(env)
 
     def connect(self, ports: Ports) -> None:
@@ -233,9 +288,9 @@ class Store(Application[UUID]):
         conflict (the caller's view is stale)."""
         check(ctx.actor)
         for attempt in range(RETRIES):
-            outcome = decide()
+            outcome, processing = self._while_unavailable(lambda: self._attempt(decide))
             try:
-                recordings = self.save(outcome.main, *outcome.others)
+                position = self._record_once(processing)
             except IntegrityError:
                 if expected_version is not None:
                     raise ConcurrencyConflict(
@@ -244,10 +299,6 @@ class Store(Application[UUID]):
                     ) from None
                 self._backoff(attempt)
                 continue
-            if not recordings:
-                raise InvalidInput("nothing to record")
-            notification = recordings[-1].notification
-            position = int(notification.id) if notification is not None else 0
             self._after_write(outcome)
             return Written(
                 id=outcome.main.id,
@@ -259,6 +310,111 @@ class Store(Application[UUID]):
             "too many concurrent changes to this record: nothing was recorded, try again"
         )
 
+    def _attempt(self, decide: Callable[[], Decided]) -> tuple[Decided, ProcessingEvent[UUID]]:
+        """Loads and decides; tells the idempotency layer what is about to be recorded."""
+        outcome = decide()
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(outcome.main, *outcome.others)
+        if not processing.events:
+            raise InvalidInput("nothing to record")
+        before_save = BEFORE_SAVE.get()
+        if before_save is not None:
+            first, last = processing.events[0], processing.events[-1]
+            stored = self.mapper.to_stored_event(first)
+            before_save(
+                Pending(
+                    first_id=str(first.originator_id),
+                    first_version=first.originator_version,
+                    digest=_digest(stored.topic, stored.state),
+                    last_id=str(last.originator_id),
+                    last_version=last.originator_version,
+                    main_id=str(outcome.main.id),
+                    main_version=outcome.main.version,
+                    details=outcome.details,
+                )
+            )
+        return outcome, processing
+
+    def _while_unavailable(self, attempt: Callable[[], T]) -> T:
+        """Loads and decides, again while the database does not answer (nothing is recorded
+        yet, so running it again is harmless)."""
+        deadline = time.monotonic() + self.unavailable_wait
+        while True:
+            try:
+                return attempt()
+            except TRANSIENT as e:
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable (a failover may be under way); nothing "
+                        "was recorded",
+                        uncertain=False,
+                    ) from e
+                time.sleep(0.25)
+
+    def _record_once(self, processing: ProcessingEvent[UUID]) -> int:
+        """Records the decided events exactly once and returns the position of the last.
+
+        When the connection breaks, the same events (same ids, versions, times) are sent again
+        until the database answers: a commit whose acknowledgement was lost then meets its own
+        events (the stored bytes are ours), and is reported as recorded, not refused nor
+        recorded twice. Someone else's events at those versions are a lost race
+        (``IntegrityError``). Past the wait, ``DatabaseUnavailable``."""
+        deadline = time.monotonic() + self.unavailable_wait
+        recordings: list[Recording[UUID]] = []
+        while True:
+            try:
+                recordings = self._record(processing)
+                break
+            except IntegrityError:
+                mine = self._recorded_position(processing)
+                if mine is None:
+                    raise
+                log.warning("a commit whose acknowledgement was lost is recorded at %s", mine)
+                return mine
+            except TRANSIENT as e:
+                mine = None
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable (a failover may be under way); whether "
+                        "this write was recorded is not known: retry it with the same "
+                        "Idempotency-Key",
+                        uncertain=True,
+                    ) from e
+                time.sleep(0.25)
+        try:
+            self._take_snapshots(processing)
+            self._notify(recordings)
+        except TRANSIENT:  # a snapshot is only a shortcut: the events are recorded
+            log.warning("snapshot skipped: the database did not answer")
+        notification = recordings[-1].notification if recordings else None
+        return int(notification.id) if notification is not None else 0
+
+    def _recorded_position(self, processing: ProcessingEvent[UUID]) -> int | None:
+        """The log position of the last of these events if they are already recorded, as
+        these very events (same bytes); None if the versions hold someone else's events."""
+        first, last = processing.events[0], processing.events[-1]
+        mine = self.mapper.to_stored_event(first)
+        return self.recorded_position(
+            str(first.originator_id),
+            first.originator_version,
+            _digest(mine.topic, mine.state),
+            str(last.originator_id),
+            last.originator_version,
+        )
+
+    def recorded_position(
+        self, first_id: str, first_version: int, digest: str, last_id: str, last_version: int
+    ) -> int | None:
+        """Where the last event of a write is in the log, if that write was recorded (its first
+        event is there with the same bytes); None if it was not."""
+        recorder: Any = self.recorder
+        stored = recorder.select_events(UUID(first_id), gt=first_version - 1, lte=first_version)
+        if not stored or _digest(stored[0].topic, stored[0].state) != digest:
+            return None
+        # The position is the recorder's to tell (the chaining recorder; no SQL here).
+        position: int | None = recorder.position_of(UUID(last_id), last_version)
+        return position
+
     def _after_write(self, outcome: Decided) -> None:
         """A hook for caches that follow what was written (the participating units)."""
 
@@ -266,3 +422,7 @@ class Store(Application[UUID]):
     def _backoff(attempt: int) -> None:
         """Waits a little (jittered, growing) before re-running a command that lost a race."""
         time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+
+
+def _digest(topic: str, state: bytes) -> str:
+    return hashlib.sha256(topic.encode() + b"\0" + state).hexdigest()
