@@ -21,6 +21,7 @@ from api.routers import (
     cases,
     contributions,
     events,
+    evidence,
     findings,
     health,
     leads,
@@ -33,6 +34,7 @@ from api.routers import (
     rewards,
     views,
 )
+from jointcase.evidence_store import open_content
 from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
@@ -53,6 +55,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     app = build_app(settings, db=db)
     views = build_views(library_env(settings, db))
     app.connect(read_ports(settings, views))
+    app.connect_evidence(open_content(settings, lambda: open_pool(db)), settings.evidence_policy())
     if run_projections is None:
         run_projections = settings.run_projections
     if run_projections is None:
@@ -87,6 +90,7 @@ def close_services(services: Services) -> None:
     if services.runner is not None:
         services.runner.stop()
     services.views.close()
+    services.app.evidence_content.close()
     services.app.close()
     services.officers.pool.close()
 
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         meetings,
         price_inspections,
         bulletins,
+        evidence,
     ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
