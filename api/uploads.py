@@ -6,9 +6,11 @@ limit is crossed, without reading the rest. Nothing is stored or recorded here."
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any
+from urllib.parse import unquote
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -25,6 +27,7 @@ MAX_DESCRIPTION = 2000
 #: Room for the multipart framing around the file in a request's Content-Length.
 FRAMING = 64 * 1024
 SPOOL = 1024 * 1024
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*UTF-8''([^;\s]+)", re.IGNORECASE)
 
 
 @dataclass
@@ -49,6 +52,7 @@ class ReceivedUpload:
         self._part = _Part()
         self._header_field = b""
         self._header_value = b""
+        self.ended = False
 
     # --- parser callbacks --------------------------------------------------------------------
     def on_part_begin(self) -> None:
@@ -62,7 +66,8 @@ class ReceivedUpload:
 
     def on_header_end(self) -> None:
         name = self._header_field.decode("latin-1").strip().lower()
-        self._part.headers[name] = self._header_value.decode("utf-8", "replace")
+        # latin-1 keeps every byte: a UTF-8 file name is decoded from the bytes below
+        self._part.headers[name] = self._header_value.decode("latin-1")
         self._header_field = self._header_value = b""
 
     def on_headers_finished(self) -> None:
@@ -86,6 +91,9 @@ class ReceivedUpload:
         if name == FILE_FIELD:
             raw = options.get(b"filename")
             self.filename = raw.decode("utf-8", "replace") if raw is not None else None
+            extended = _FILENAME_STAR.search(disposition)  # RFC 5987: filename*=UTF-8''...
+            if extended is not None:
+                self.filename = unquote(extended.group(1), errors="replace")
             self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -104,8 +112,15 @@ class ReceivedUpload:
             if len(self.description) > MAX_DESCRIPTION * 4:
                 raise ApiProblem(422, "the description is too long", "invalid-input")
 
+    def on_end(self) -> None:
+        self.ended = True
+
     # --- the result ----------------------------------------------------------------------------
     def staged(self) -> StagedFile:
+        if not self.ended:
+            raise ApiProblem(
+                422, "the multipart body ends before its closing boundary", "invalid-input"
+            )
         if FILE_FIELD not in self.seen or self.spool is None:
             raise ApiProblem(422, "the form has no 'file' part", "invalid-input")
         spool = self.spool
@@ -183,6 +198,7 @@ async def receive_upload(request: Request, max_bytes: int) -> ReceivedUpload:
         "on_header_end": upload.on_header_end,
         "on_headers_finished": upload.on_headers_finished,
         "on_part_data": upload.on_part_data,
+        "on_end": upload.on_end,
     }
     try:
         parser = MultipartParser(boundary, callbacks)
