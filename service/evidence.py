@@ -71,6 +71,8 @@ def verified(chunks: Iterator[bytes], sha256: str, size: int) -> Iterator[bytes]
     for chunk in chunks:
         digest.update(chunk)
         seen += len(chunk)
+        if seen > size:
+            break  # longer than recorded: the held chunk is never sent
         if held is not None:
             yield held
         held = chunk
