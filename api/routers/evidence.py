@@ -2,8 +2,6 @@
 streamed), list the files, download one (streamed and verified against its recorded SHA-256),
 remove one (an event; the content stays for audit). The same routes for leads and cases."""
 
-from __future__ import annotations
-
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -75,9 +73,11 @@ def _file_public(prefix: str, entry: FileOnRecord) -> EvidenceFilePublic:
 def _routes(kind: Record, prefix: str) -> None:
     """The four routes of one kind of record (lead or case)."""
     label = "lead" if kind is Lead else "case"
+    # the path names the id like every other route of the record: {lead_id} or {case_id}
+    RecordId = Annotated[UUID, Path(alias=f"{label}_id", description=f"The {label}'s id.")]
 
     async def attach_file(
-        record_id: UUID,
+        record_id: RecordId,
         request: Request,
         services: ServicesDep,
         officer: CurrentOfficer,
@@ -120,14 +120,14 @@ def _routes(kind: Record, prefix: str) -> None:
         finally:
             upload.close()
 
-    def list_files(record_id: UUID, services: ServicesDep, officer: CurrentOfficer) -> Any:
+    def list_files(record_id: RecordId, services: ServicesDep, officer: CurrentOfficer) -> Any:
         files = services.app.evidence_files(kind, record_id, officer.actor)
         return EvidenceListPublic(
             record_id=record_id, files=[_file_public(prefix, f) for f in files]
         )
 
     def download_file(
-        record_id: UUID, sha256: Sha256, services: ServicesDep, officer: CurrentOfficer
+        record_id: RecordId, sha256: Sha256, services: ServicesDep, officer: CurrentOfficer
     ) -> Response:
         try:
             entry, chunks = services.app.evidence_file(kind, record_id, sha256, officer.actor)
@@ -152,7 +152,7 @@ def _routes(kind: Record, prefix: str) -> None:
             },
         )
 
-    def remove_file(record_id: UUID, sha256: Sha256, body: ReasonBody, w: WriteDep) -> Any:
+    def remove_file(record_id: RecordId, sha256: Sha256, body: ReasonBody, w: WriteDep) -> Any:
         app = w.services.app
         return w.run(
             lambda: app.remove_evidence(
@@ -160,7 +160,7 @@ def _routes(kind: Record, prefix: str) -> None:
             )
         )
 
-    path = f"{prefix}/{{record_id:uuid}}/files"
+    path = f"{prefix}/{{{label}_id:uuid}}/files"
     router.add_api_route(
         path,
         attach_file,
