@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 from uuid import UUID
 
 from domain.access import require_recorder
@@ -127,7 +127,8 @@ class EvidenceUseCases(Store):
                 ctx=ctx,
             )
             added = aggregate.attached_file(staged.sha256)
-            return decided(aggregate, file=_public(added) if added else {})
+            assert added is not None
+            return decided(aggregate, file=added)
 
         return self.write(ctx, decide)
 
@@ -195,12 +196,3 @@ class EvidenceUseCases(Store):
                 continue
             yield found
             pending.extend(UUID(k) for k in found.absorbed)
-
-
-def _public(file: EvidenceFile) -> dict[str, Any]:
-    return {
-        "sha256": file.sha256,
-        "size": file.size,
-        "media_type": file.media_type,
-        "name": file.name,
-    }

@@ -116,7 +116,13 @@ def _routes(kind: Record, prefix: str) -> None:
             def location(written: Written) -> str:
                 return f"{prefix}/{record_id}/files/{staged.sha256}"
 
-            return await run_in_threadpool(write.run, action, status=201, location=location)
+            def body(written: Written) -> dict[str, Any]:
+                entry = FileOnRecord(written.details["file"], record_id)
+                return {"file": _file_public(prefix, entry).model_dump(mode="json")}
+
+            return await run_in_threadpool(
+                write.run, action, status=201, location=location, body=body
+            )
         finally:
             upload.close()
 

@@ -57,12 +57,23 @@ def test_a_photo_attached_to_a_case_downloads_byte_for_byte_with_its_recorded_ha
     digest = sha256(content)
     response = upload(api, "officer", OWN, f"/v1/cases/{case}/files", content, description="仓库")
     body = ok(response, 201)
-    assert body["file"] == {
+    assert body["file"] | {"added_at": None} == {
         "sha256": digest,
         "size": len(content),
         "media_type": "image/jpeg",
         "name": "现场照片.jpg",
+        "description": "仓库",
+        "county": OWN,
+        "officer_id": body["file"]["officer_id"],
+        "added_at": None,
+        "removed_at": None,
+        "removed_by": None,
+        "removal_reason": None,
+        "record_id": case,
+        "case_number": None,
+        "download": f"/v1/cases/{case}/files/{digest}",
     }
+    assert body["file"]["added_at"].endswith("Z")
     assert response.headers["location"] == f"/v1/cases/{case}/files/{digest}"
     assert response.headers["etag"] == f'"{body["version"]}"'
 
