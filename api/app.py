@@ -26,6 +26,7 @@ from api.routers import (
     health,
     leads,
     meetings,
+    notifications,
     officers,
     operations,
     price_inspections,
@@ -36,6 +37,7 @@ from api.routers import (
 )
 from jointcase.evidence_store import open_content
 from jointcase.idempotency import IdempotencyStore
+from jointcase.notifications import Notifier, build_sender, build_store
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
 from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
@@ -65,13 +67,28 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         if run_projections
         else None
     )
+    pepper = token_pepper(settings, db)
+    notices = build_store(settings, pool, pepper)
+    notifier = None
+    if run_projections:
+        # its own connections: a slow receiver never holds one the requests need
+        own = build_store(settings, open_pool(db, size=2), pepper)
+        notifier = Notifier(
+            own,
+            build_sender(settings, own),
+            views.workspace.position,
+            interval=settings.notify_interval,
+        )
+        notifier.start()
     return Services(
         settings=settings,
         app=app,
-        officers=OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime()),
+        officers=OfficerStore(pool, pepper, settings.token_lifetime()),
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
+        notifications=notices,
+        notifier=notifier,
     )
 
 
@@ -87,6 +104,9 @@ def read_ports(settings: Settings, views: Views) -> Ports:
 
 
 def close_services(services: Services) -> None:
+    if services.notifier is not None:
+        services.notifier.stop()
+        services.notifier.store.pool.close()
     if services.runner is not None:
         services.runner.stop()
     services.views.close()
@@ -150,7 +170,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         metrics.check_scraper(request.app.state.services.settings, request)
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events, officers, proofs):
+    for module in (
+        health,
+        views,
+        leads,
+        cases,
+        reference,
+        events,
+        officers,
+        proofs,
+        notifications,
+    ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     for module in (

@@ -21,6 +21,7 @@ from api.schemas import IsoDateTime
 from domain.errors import ConcurrencyConflict, DomainError
 from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
+from jointcase.notifications import NotificationStore, Notifier
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
 from projections.base import BatchRunner
@@ -37,6 +38,9 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    notifications: NotificationStore | None = None
+    #: The notifier, when this process runs the read models (the embedded default).
+    notifier: Notifier | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -306,6 +306,10 @@ def init_database(
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)
+            from jointcase.notifications import DDL as NOTIFICATIONS_DDL
+
+            for statement in NOTIFICATIONS_DDL:
+                conn.execute(statement)
             from jointcase.evidence_store import DDL as EVIDENCE_DDL
             from jointcase.evidence_store import S3Content, open_content
 
