@@ -22,6 +22,7 @@ from api.routers import (
     cases,
     contributions,
     events,
+    evidence,
     findings,
     health,
     leads,
@@ -36,6 +37,7 @@ from api.routers import (
     views,
 )
 from jointcase.cluster import TARGET_SESSION_ATTRS
+from jointcase.evidence_store import open_content
 from jointcase.idempotency import IdempotencyStore
 from jointcase.notifications import Notifier, build_sender, build_store
 from jointcase.officers import OfficerStore
@@ -65,6 +67,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
     views = build_views(library_env(settings, db))
     read_views = standby_views(settings, db) or views
     app.connect(read_ports(settings, views))  # use cases decide on the leader's views
+    app.connect_evidence(open_content(settings, lambda: open_pool(db)), settings.evidence_policy())
     if run_projections is None:
         run_projections = settings.run_projections
     if run_projections is None:
@@ -135,6 +138,7 @@ def close_services(services: Services) -> None:
     services.views.close()
     if services.leader_views is not None:
         services.leader_views.close()
+    services.app.evidence_content.close()
     services.app.close()
     services.officers.pool.close()
 
@@ -215,6 +219,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         meetings,
         price_inspections,
         bulletins,
+        evidence,
     ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)

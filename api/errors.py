@@ -17,6 +17,8 @@ from api.jsonresp import ProblemResponse
 from domain.errors import (
     ConcurrencyConflict,
     DomainError,
+    EvidenceTooLarge,
+    EvidenceTypeNotAllowed,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -45,6 +47,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Refused",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Invalid input",
     428: "Precondition required",
@@ -132,6 +135,10 @@ def problem(
 
 
 def status_of(error: DomainError) -> int:
+    if isinstance(error, EvidenceTooLarge):
+        return 413
+    if isinstance(error, EvidenceTypeNotAllowed):
+        return 415
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, PermissionDenied):

@@ -18,6 +18,7 @@ from domain.assistance import Assistance
 from domain.cohandling import CoHandling
 from domain.errors import CaseNotClosed, InvalidInput
 from domain.events import JointCreated, JointEvent, stamp
+from domain.evidence import EvidenceFiles
 from domain.merging import Merging
 from domain.police import PoliceReferrals
 from domain.seizures import Seizures
@@ -31,7 +32,7 @@ from domain.values import (
 )
 
 
-class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate):
+class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, EvidenceFiles, Aggregate):
     """A case. State is only assigned by the events' ``apply``; the public methods check the rules."""
 
     class Event(JointEvent):
@@ -150,6 +151,12 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
             self.Reopened, reason=required_text(reason, "the reason for reopening"), **stamp(ctx)
         )
 
+    def _check_evidence_contributor(self, ctx: Context) -> None:
+        """Files are added and removed by the lead county and joined co-handlers, on a case
+        that is neither merged (read-only) nor closed, like every other record of the case."""
+        self._check_active()
+        self._check_participant(ctx)
+
     # --- queries ---------------------------------------------------------------------------------
     def counties_involved(self) -> set[str]:
         """Every county that may see this case: lead county, co-handlers (invited or joined; not
@@ -198,4 +205,5 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
                 for k, v in self.merge_consents.items()
             ],
             "police": vars(self.police).copy() if self.police else None,
+            "files": self.evidence_public(),
         }

@@ -212,3 +212,28 @@ class JurisdictionExists(RuleViolation):
 
 class JurisdictionEnded(RuleViolation):
     rule = "jurisdiction-ended"
+
+
+# --- evidence files ------------------------------------------------------------------------------
+class EvidenceEmpty(InvalidInput):
+    rule = "evidence-empty"
+
+
+class EvidenceTooLarge(InvalidInput):
+    """Answered 413: the file is larger than the deployment accepts."""
+
+    rule = "evidence-too-large"
+
+
+class EvidenceTypeNotAllowed(InvalidInput):
+    """Answered 415: the file's content is not of a type the deployment accepts."""
+
+    rule = "evidence-type-not-allowed"
+
+
+class EvidenceAlreadyAttached(RuleViolation):
+    rule = "evidence-already-attached"
+
+
+class NotEvidenceContributor(RuleViolation):
+    rule = "not-evidence-contributor"

@@ -20,10 +20,12 @@ from domain.errors import (
     InvalidInput,
     LeadMergeInvalid,
     NoAcceptedReferral,
+    NotEvidenceContributor,
     NotResponsibleCounty,
     ShareWithOwnCounty,
 )
 from domain.events import JointCreated, JointEvent, stamp
+from domain.evidence import EvidenceFiles
 from domain.lead_state import Corroboration, Feedback
 from domain.referrals import Referrals
 from domain.values import (
@@ -37,7 +39,7 @@ from domain.values import (
 )
 
 
-class Lead(Referrals, Aggregate):
+class Lead(Referrals, EvidenceFiles, Aggregate):
     """A lead. State is only assigned by the events' ``apply``; the public methods check the rules."""
 
     # --- events ----------------------------------------------------------------------------------
@@ -276,6 +278,20 @@ class Lead(Referrals, Aggregate):
         if merged_into_lead is not None:
             merged_into_lead.trigger_event(self.LeadAbsorbed, lead_id=self.id, **stamp(ctx))
 
+    def _check_evidence_contributor(self, ctx: Context) -> None:
+        """Files are added and removed by the counties that work the lead: its owner, the
+        responsible county and a county that corroborated it (what it saw); not on a closed
+        lead."""
+        self._check_not_closed()
+        county = ctx.actor.county
+        if county in (self.owner_county, self.responsible_county):
+            return
+        if any(c.county == county for c in self.corroborations):
+            return
+        raise NotEvidenceContributor(
+            f"{county} neither owns, handles nor corroborated this lead: it adds no files to it"
+        )
+
     # --- queries ---------------------------------------------------------------------------------
     def counties_involved(self) -> set[str]:
         """Every county that may see this lead: owner, responsible, shared, corroborating, and a
@@ -322,4 +338,5 @@ class Lead(Referrals, Aggregate):
             "shared_with": dict(self.shared_with),
             "feedback": [vars(f).copy() for f in self.feedback],
             "corroborations": [vars(c).copy() for c in self.corroborations],
+            "files": self.evidence_public(),
         }

@@ -313,7 +313,9 @@ def export_log(
     ] = "-",
 ) -> None:
     """Write the whole event log as JSON Lines (positions and ids kept, informant data sealed)."""
-    from jointcase.backup import export_events
+    from jointcase.backup import BackupError, export_events
+    from jointcase.evidence_store import open_content
+    from jointcase.storage import open_pool
 
     settings = _settings()
     try:
@@ -328,14 +330,22 @@ def export_log(
     except ConfigurationError as e:
         fail(str(e))
         return
-    if output == "-":
-        header = export_events(db, sys.stdout.buffer, public_key=key)
-    else:
-        with open(output, "wb") as out:
-            header = export_events(db, out, public_key=key)
+    content = open_content(settings, lambda: open_pool(db))
+    try:
+        if output == "-":
+            header = export_events(db, sys.stdout.buffer, public_key=key, content=content)
+        else:
+            with open(output, "wb") as out:
+                header = export_events(db, out, public_key=key, content=content)
+    except BackupError as e:
+        fail(str(e))
+        return
+    finally:
+        content.close()
     typer.echo(
         f"exported {header['events']} events up to position {header['last_position']}"
-        + (f"; chain head {header['chain_head']}" if header["chain_head"] else ""),
+        + (f"; chain head {header['chain_head']}" if header["chain_head"] else "")
+        + (f"; {header['files']} evidence files" if header.get("files") else ""),
         err=output == "-",
     )
 
@@ -347,7 +357,8 @@ def import_log(
     """Restore an exported event log into an empty database, rebuild the read models and check
     the audit chain against the exported head."""
     from jointcase.backup import BackupError, import_events
-    from jointcase.storage import chain_signer
+    from jointcase.evidence_store import open_content
+    from jointcase.storage import chain_signer, open_pool
     from projections.base import BatchRunner
     from projections.chain import verify
 
@@ -355,8 +366,14 @@ def import_log(
     try:
         db = resolve_database(settings)
         init_database(settings, seed=False)
-        with open(source, "rb") as stream:
-            result = import_events(db, stream, public_key=_public_key(settings, db))
+        content = open_content(settings, lambda: open_pool(db))
+        try:
+            with open(source, "rb") as stream:
+                result = import_events(
+                    db, stream, public_key=_public_key(settings, db), content=content
+                )
+        finally:
+            content.close()
         if result["format_version"] == 1:  # written before the chain: chain and sign it now
             from jointcase.chain import chain_existing
 

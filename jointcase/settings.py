@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.evidence import EvidencePolicy
 from domain.policy import Deadlines, PoliceThresholds
 
 
@@ -166,9 +168,43 @@ class Settings(BaseSettings):
         default=50, ge=0, description="Snapshot a lead or case every N events (0: never)."
     )
 
+    # --- evidence files ---------------------------------------------------------------------------
+    evidence_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Largest evidence file accepted, in bytes (a larger upload answers 413).",
+    )
+    evidence_media_types: str = Field(
+        default="image/jpeg,image/png,image/tiff,image/webp,image/heic,application/pdf",
+        description="Comma-separated media types accepted as evidence, as found in the content "
+        "(magic bytes), never as named by the client.",
+    )
+    evidence_store: Literal["postgres", "s3"] = Field(
+        default="postgres",
+        description="Where evidence content is kept: PostgreSQL (default) or an S3-compatible "
+        "store (then set the JOINTCASE_S3_* settings).",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3-compatible endpoint (unset: AWS by its region)."
+    )
+    s3_bucket: str | None = Field(default=None, description="The bucket of evidence content.")
+    s3_prefix: str = Field(default="evidence/", description="Key prefix of evidence objects.")
+    s3_region: str = Field(default="us-east-1", description="The S3 region.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="path", description="S3 addressing style (path suits most self-hosted stores)."
+    )
+
     @property
     def uses_server(self) -> bool:
         return bool(self.database_url or self.postgres_host)
+
+    def evidence_policy(self) -> EvidencePolicy:
+        types = frozenset(
+            t.strip().lower() for t in self.evidence_media_types.split(",") if t.strip()
+        )
+        return EvidencePolicy(max_bytes=self.evidence_max_bytes, media_types=types)
 
     def token_lifetime(self) -> timedelta:
         return timedelta(days=self.token_lifetime_days)

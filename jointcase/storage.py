@@ -380,6 +380,16 @@ def init_database(
 
             for statement in NOTIFICATIONS_DDL:
                 conn.execute(statement)
+            from jointcase.evidence_store import DDL as EVIDENCE_DDL
+            from jointcase.evidence_store import S3Content, open_content
+
+            for statement in EVIDENCE_DDL:
+                conn.execute(statement)
+            if settings.evidence_store == "s3":
+                content = open_content(settings, lambda: None)
+                assert isinstance(content, S3Content)
+                content.create_tables()
+                content.close()
             from projections.registry import build_views
 
             build_views(library_env(settings, db, create_table=True), pool_size=1).close()

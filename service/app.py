@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.bulletins import BulletinUseCases
+from service.evidence import EvidenceUseCases
 from service.findings import FindingUseCases
 from service.leads import LeadUseCases
 from service.log import EventLogUseCases
@@ -19,6 +20,7 @@ class JointCaseApp(
     FindingUseCases,
     BulletinUseCases,
     EventLogUseCases,
+    EvidenceUseCases,
 ):
     """Leads, cases, merging, joint work, rewards, findings and bulletins (one event store)."""
 

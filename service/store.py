@@ -32,6 +32,7 @@ from domain.access import can_see_case, can_see_lead, require_recorder
 from domain.case import Case
 from domain.case_state import AssistanceRequest, CoHandler, MergeRecord, PoliceReferral, Seizure
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.evidence import EvidenceFile
 from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction, Liaison
 from domain.lead import Lead
@@ -100,6 +101,7 @@ STATE_CLASSES: tuple[type, ...] = (
     PoliceReferral,
     MergeRecord,
     Liaison,
+    EvidenceFile,
 )
 
 

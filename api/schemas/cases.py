@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from api.schemas.common import ActorPublic, Public, UtcTime
+from api.schemas.evidence import EvidenceFilePublic
 
 
 class QuantityPublic(Public):
@@ -125,6 +126,7 @@ class CasePublic(Public):
     police: PoliceReferralPublic | None
     totals: TotalsPublic
     police_advice: list[str] | None = None
+    files: list[EvidenceFilePublic] = Field(default_factory=list)
 
 
 class PoliceAdvicePublic(Public):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import Field
+
 from api.schemas.common import ActorPublic, Public, UtcTime
+from api.schemas.evidence import EvidenceFilePublic
 
 
 class ReferralPublic(Public):
@@ -67,6 +70,7 @@ class LeadPublic(Public):
     shared_with: dict[str, UtcTime]
     feedback: list[FeedbackPublic]
     corroborations: list[CorroborationPublic]
+    files: list[EvidenceFilePublic] = Field(default_factory=list)
 
 
 class LeadRowPublic(Public):

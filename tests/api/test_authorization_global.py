@@ -220,6 +220,7 @@ def test_every_route_needs_a_valid_token(
         "year": "2026",
         "quarter": "1",
         "number": "140221-2026-0001",
+        "sha256": "0" * 64,
         "target_id": str(uuid.uuid4()),
         "notification_id": "1",
     }

@@ -11,6 +11,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.case import Case
 from domain.case_state import AssistanceRequest, CoHandler, MergeRecord, PoliceReferral, Seizure
+from domain.evidence import EvidenceFile
 from domain.lead import Lead
 from domain.lead_state import Corroboration, Feedback, Referral
 from domain.rewards import Reward
@@ -68,6 +69,10 @@ TOPICS_BEFORE_THE_SPLIT = {
 TOPICS_ADDED_SINCE = {
     "domain.case:Case.AssistanceCancelled": Case.AssistanceCancelled,
     "domain.rewards:Reward.ProposalAdjusted": Reward.ProposalAdjusted,
+    "domain.case:Case.EvidenceAttached": Case.EvidenceAttached,
+    "domain.case:Case.EvidenceRemoved": Case.EvidenceRemoved,
+    "domain.lead:Lead.EvidenceAttached": Lead.EvidenceAttached,
+    "domain.lead:Lead.EvidenceRemoved": Lead.EvidenceRemoved,
 }
 KNOWN_TOPICS = {**TOPICS_BEFORE_THE_SPLIT, **TOPICS_ADDED_SINCE}
 
@@ -107,6 +112,7 @@ def test_every_event_an_aggregate_records_was_stored_under_a_known_topic(aggrega
         AssistanceRequest,
         PoliceReferral,
         MergeRecord,
+        EvidenceFile,
     ],
     ids=lambda c: c.__name__,
 )
