@@ -208,9 +208,8 @@ def test_proofs_from_the_kept_tree_equal_proofs_from_every_leaf(store: Store) ->
                     proof = checkpoints.consistency(earlier, checkpoint)
                     assert proof == reference_proofs(store, checkpoint, positions[0], earlier)[1]
                     check_consistency(proof, earlier, checkpoint, signer.verifier)
-            for position in positions[: checkpoint.tree_size : 7] + [
-                positions[checkpoint.tree_size - 1]
-            ]:
+            last = positions[checkpoint.tree_size - 1]
+            for position in [*positions[: checkpoint.tree_size : 7], last]:
                 proof = checkpoints.inclusion(position, checkpoint)
                 assert proof == reference_proofs(store, checkpoint, position, kept[0])[0]
                 check_inclusion(proof, checkpoint, signer.verifier)
