@@ -124,12 +124,17 @@ class Checkpoints:
             query += SQL(" LIMIT {0}").format(size)
         return [(p, bytes(d)) for p, d in conn.execute(query)]
 
+    def extend_tree(self) -> int:
+        """Extends the kept tree over the chain's new complete blocks (answers the leaves kept)."""
+        with psycopg.connect(self.conninfo) as conn:
+            return self.tree.extend(conn)
+
     def issue(self, signer: ChainSigner, now: datetime) -> Checkpoint | None:
         """Signs the tree of the whole chain as it is now (nothing when it is empty or when
         the latest checkpoint already covers it). The kept tree is extended first, so the root
         costs O(log n) reads of it plus the chain rows past its last complete block."""
-        self.tree.extend(self.conninfo)
         with psycopg.connect(self.conninfo) as conn:
+            self.tree.extend(conn)
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             blocks, after = self.tree.blocks(conn)
             tail = self.tree.leaves_after(conn, after, None)
@@ -187,7 +192,7 @@ class Checkpoints:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         if self.tree.blocks(conn)[0] < size // BLOCK:
             conn.rollback()
-            self.tree.extend(self.conninfo)
+            self.tree.extend(conn)
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         return self.tree.snapshot(conn, size)
 

@@ -71,26 +71,26 @@ class StoredTree:
         ).fetchone()
         return (row[0] + 1, row[1]) if row else (0, 0)
 
-    def extend(self, conninfo: str) -> int:
+    def extend(self, conn: psycopg.Connection[Any]) -> int:
         """Adds the subtrees that the chain's new complete blocks make (one transaction per
-        chunk, one extender at a time); answers how many leaves the kept blocks cover."""
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            while True:
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
-                    blocks, after = self.blocks(conn)
-                    rows = conn.execute(
-                        self._sql(
-                            "SELECT position, digest FROM {chain} WHERE position > %s"
-                            " ORDER BY position LIMIT %s"
-                        ),
-                        (after, CHUNK),
-                    ).fetchall()
-                    if len(rows) < BLOCK:
-                        return blocks * BLOCK
-                    self._add(conn, blocks, rows[: len(rows) // BLOCK * BLOCK])
-                if len(rows) < CHUNK:
-                    return (blocks + len(rows) // BLOCK) * BLOCK
+        chunk, one extender at a time); answers how many leaves the kept blocks cover. The
+        connection must not be in a transaction."""
+        while True:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+                blocks, after = self.blocks(conn)
+                rows = conn.execute(
+                    self._sql(
+                        "SELECT position, digest FROM {chain} WHERE position > %s"
+                        " ORDER BY position LIMIT %s"
+                    ),
+                    (after, CHUNK),
+                ).fetchall()
+                if len(rows) < BLOCK:
+                    return blocks * BLOCK
+                self._add(conn, blocks, rows[: len(rows) // BLOCK * BLOCK])
+            if len(rows) < CHUNK:
+                return (blocks + len(rows) // BLOCK) * BLOCK
 
     def _add(self, conn: psycopg.Connection[Any], blocks: int, rows: Sequence[Any]) -> None:
         # The nodes still waiting for their right sibling: at each level whose count is odd.
