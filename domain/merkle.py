@@ -7,7 +7,7 @@ their checks, need nothing but hashes."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -133,3 +133,73 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == first_root and sr == second_root
+
+
+# Proofs from stored subtrees. A perfect subtree is named by its level and index: (level, i)
+# covers leaves [i * 2**level, (i + 1) * 2**level). Every subtree of RFC 9162's tree is a range
+# [start, end) whose start is a multiple of a power of two at least its size; its hash is made
+# from O(log n) perfect subtrees, so a store of perfect subtrees answers roots and proofs with
+# O(log n) reads. The functions below say which ranges a proof holds, which perfect subtrees a
+# range needs, and how to combine them; where the hashes come from is the caller's business.
+
+Range = tuple[int, int]
+Perfect = tuple[int, int]
+
+
+def perfect_parts(start: int, end: int) -> list[Perfect]:
+    """The perfect subtrees (level, index) that make the range's hash, left to right."""
+    parts = []
+    while start < end:
+        n = end - start
+        level = n.bit_length() - 1  # the largest power of two not above n
+        parts.append((level, start >> level))
+        start += 1 << level
+    return parts
+
+
+def range_root(start: int, end: int, perfect: Callable[[int, int], bytes]) -> bytes:
+    """MTH of the leaves [start, end), from the hashes of its perfect parts."""
+    n = end - start
+    if n <= 0:
+        raise ValueError(f"no tree over [{start}, {end})")
+    if n & (n - 1) == 0:
+        level = n.bit_length() - 1
+        return perfect(level, start >> level)
+    k = _split(n)
+    return node_hash(perfect(k.bit_length() - 1, start // k), range_root(start + k, end, perfect))
+
+
+def inclusion_ranges(index: int, size: int) -> list[Range]:
+    """The ranges whose hashes are the audit path of leaf ``index`` (RFC 9162 2.1.3.1)."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    out, start, end = [], 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            out.append((start + k, end))
+            end = start + k
+        else:
+            out.append((start, start + k))
+            start += k
+    return out[::-1]
+
+
+def consistency_ranges(m: int, size: int) -> list[Range]:
+    """The ranges whose hashes prove that the tree of ``m`` leaves is a prefix (2.1.4.1)."""
+    if not 0 < m <= size:
+        raise ValueError(f"no consistency proof from {m} to {size}")
+    out, start, end, whole = [], 0, size, True
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            out.append((start + k, end))
+            end = start + k
+        else:
+            out.append((start, start + k))
+            start += k
+            m -= k
+            whole = False
+    if not whole:
+        out.append((start, end))
+    return out[::-1]

@@ -64,6 +64,8 @@ def audit_verify(
             f"ok: {result.checked} events verified up to position {result.head_position}, "
             f"signed by key {verifier.key_id}; chain head {result.head_link}"
         )
+        for stretch in result.stretches:
+            typer.echo(f"  {stretch.describe()}")
         return
     f = result.finding
     assert f is not None
@@ -73,6 +75,8 @@ def audit_verify(
         f"{result.head_position}",
         err=True,
     )
+    for stretch in result.stretches:
+        typer.echo(f"  {stretch.describe()}", err=True)
     raise typer.Exit(1)
 
 

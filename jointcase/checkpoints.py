@@ -21,14 +21,16 @@ from psycopg.sql import SQL, Identifier
 
 from domain.chain import ChainSigner, ChainVerifier
 from domain.merkle import (
-    consistency_proof,
-    inclusion_proof,
+    consistency_ranges,
+    inclusion_ranges,
     leaf_hash,
     leaf_of,
     root,
     verify_consistency,
     verify_inclusion,
 )
+from jointcase.tree import BLOCK, StoredTree, TreeError, TreeOfSize
+from jointcase.tree import DDL as TREE_DDL
 
 CHECKPOINT = "jointcase-checkpoint"
 INCLUSION = "jointcase-inclusion-proof"
@@ -108,10 +110,13 @@ class Checkpoints:
         self.conninfo = conninfo
         self.chain = SQL("{0}.{1}").format(Identifier(schema), Identifier("jointcase_chain"))
         self.table = SQL("{0}.{1}").format(Identifier(schema), Identifier("jointcase_checkpoints"))
+        self.tree = StoredTree(schema)
 
     def create_table(self) -> None:
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             conn.execute(DDL)
+            for statement in TREE_DDL:
+                conn.execute(statement)
 
     def _leaves(self, conn: psycopg.Connection[Any], size: int | None) -> list[tuple[int, bytes]]:
         query = SQL("SELECT position, digest FROM {0} ORDER BY position").format(self.chain)
@@ -119,17 +124,28 @@ class Checkpoints:
             query += SQL(" LIMIT {0}").format(size)
         return [(p, bytes(d)) for p, d in conn.execute(query)]
 
+    def extend_tree(self) -> int:
+        """Extends the kept tree over the chain's new complete blocks (answers the leaves kept)."""
+        with psycopg.connect(self.conninfo) as conn:
+            return self.tree.extend(conn)
+
     def issue(self, signer: ChainSigner, now: datetime) -> Checkpoint | None:
         """Signs the tree of the whole chain as it is now (nothing when it is empty or when
-        the latest checkpoint already covers it)."""
+        the latest checkpoint already covers it). The kept tree is extended first, so the root
+        costs O(log n) reads of it plus the chain rows past its last complete block."""
         with psycopg.connect(self.conninfo) as conn:
+            self.tree.extend(conn)
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            leaves = self._leaves(conn, None)
+            blocks, after = self.tree.blocks(conn)
+            tail = self.tree.leaves_after(conn, after, None)
+            size = blocks * BLOCK + len(tail)
             latest = self._latest(conn)
-            if not leaves or (latest and latest.tree_size == len(leaves)):
+            if not size or (latest and latest.tree_size == size):
                 return None
-            tree_root = root([leaf_hash(leaf_of(p, d)) for p, d in leaves])
-            size, last = len(leaves), leaves[-1][0]
+            last = tail[-1][0] if tail else after
+            tree = self.tree.snapshot(conn, size)
+            tree.resolve([(0, size)])
+            tree_root = tree.hash(0, size)
             signature = signer.sign(_message(size, last, tree_root, now))
             conn.execute(
                 SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(self.table),
@@ -171,40 +187,77 @@ class Checkpoints:
         with psycopg.connect(self.conninfo) as conn:
             return self._latest(conn, size)
 
+    def _tree(self, conn: psycopg.Connection[Any], size: int) -> TreeOfSize:
+        """The kept tree of ``size`` leaves, extended first when it lags (a restored log)."""
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        if self.tree.blocks(conn)[0] < size // BLOCK:
+            conn.rollback()
+            self.tree.extend(conn)
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        return self.tree.snapshot(conn, size)
+
     def inclusion(self, position: int, checkpoint: Checkpoint) -> dict[str, Any]:
+        """The audit path of the event at ``position`` in the checkpoint's tree: O(log n) kept
+        hashes and the chain rows of its block of 16; checked against the checkpoint's root
+        before it is answered."""
+        size = checkpoint.tree_size
         with psycopg.connect(self.conninfo) as conn:
-            leaves = self._leaves(conn, checkpoint.tree_size)
-        hashes = [leaf_hash(leaf_of(p, d)) for p, d in leaves]
-        if root(hashes) != checkpoint.root:
+            try:
+                tree = self._tree(conn, size)
+                block = self.tree.block_of(conn, position)
+                first = (
+                    block * BLOCK if block is not None and block < tree.kept else tree.kept * BLOCK
+                )
+                tree.resolve([], [first] if first < size else [])
+                index = tree.rank_of(position)
+                if index is None:
+                    raise ProofError(f"no chained event at position {position} in the checkpoint")
+                ranges = inclusion_ranges(index, size)
+                tree.resolve(ranges)
+                path = [tree.hash(start, end) for start, end in ranges]
+            except TreeError as e:
+                raise ProofError(str(e)) from None
+            conn.rollback()
+        digest = tree.leaves[index][1]
+        if not verify_inclusion(
+            index, size, leaf_hash(leaf_of(position, digest)), path, checkpoint.root
+        ):
             raise ProofError("the chain no longer matches the checkpoint: run `audit verify`")
-        index = next((i for i, (p, _) in enumerate(leaves) if p == position), None)
-        if index is None:
-            raise ProofError(f"no chained event at position {position} in the checkpoint")
         return {
             "format": INCLUSION,
             "version": 1,
             "position": position,
             "leaf_index": index,
-            "digest": leaves[index][1].hex(),
-            "tree_size": checkpoint.tree_size,
+            "digest": digest.hex(),
+            "tree_size": size,
             "root": checkpoint.root.hex(),
-            "path": [h.hex() for h in inclusion_proof(index, hashes)],
+            "path": [h.hex() for h in path],
         }
 
     def consistency(self, first: Checkpoint, second: Checkpoint) -> dict[str, Any]:
-        with psycopg.connect(self.conninfo) as conn:
-            leaves = self._leaves(conn, second.tree_size)
-        hashes = [leaf_hash(leaf_of(p, d)) for p, d in leaves]
-        if root(hashes) != second.root:
-            raise ProofError("the chain no longer matches the later checkpoint")
+        """The proof that the later checkpoint's tree contains the earlier one: O(log n) kept
+        hashes; the later root is made again from the kept tree and must match."""
         if not 0 < first.tree_size <= second.tree_size:
             raise ProofError("the first checkpoint must not be larger than the second")
+        size = second.tree_size
+        ranges = consistency_ranges(first.tree_size, size)
+        with psycopg.connect(self.conninfo) as conn:
+            try:
+                tree = self._tree(conn, size)
+                tree.resolve([(0, size), *ranges])
+                tree_root = tree.hash(0, size)
+                path = [tree.hash(start, end) for start, end in ranges]
+            except TreeError as e:
+                raise ProofError(str(e)) from None
+            conn.rollback()
+        if tree_root != second.root:
+            raise ProofError("the chain no longer matches the later checkpoint")
         return {
             "format": CONSISTENCY,
             "version": 1,
             "first_size": first.tree_size,
-            "second_size": second.tree_size,
-            "path": [h.hex() for h in consistency_proof(first.tree_size, hashes)],
+            "second_size": size,
+            "path": [h.hex() for h in path],
         }
 
 

@@ -390,6 +390,10 @@ def init_database(
                 assert isinstance(content, S3Content)
                 content.create_tables()
                 content.close()
+            from jointcase.tree import DDL as TREE_DDL
+
+            for statement in TREE_DDL:
+                conn.execute(statement)
             from projections.registry import build_views
 
             build_views(library_env(settings, db, create_table=True), pool_size=1).close()

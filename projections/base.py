@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ClassVar, NamedTuple
 
 import psycopg
@@ -190,49 +190,75 @@ class BatchRunner:
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, min(len(self.views), PARALLEL_VIEWS)), thread_name_prefix="view"
         )
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
 
     # --- one pass --------------------------------------------------------------------------------
+    def _read(self, start: int, until: int | None) -> list[Item]:
+        """A page of the log after ``start``, decoded."""
+        name = self.app.name
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.page_size, stop=until, inclusive_of_start=False
+        )
+        return [
+            Item(self.app.mapper.to_domain_event(n), Tracking(name, n.id), n) for n in notifications
+        ]
+
     def catch_up(
         self,
         until: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Applies everything recorded so far (or up to ``until``); returns events applied."""
+        """Applies everything recorded so far (or up to ``until``); returns events applied.
+
+        The next page is read and decoded in a thread of its own while the views apply this
+        one (reading and decoding is Python work, the views mostly wait for the database), and
+        used if the views reached where it starts (they have, unless one moved under us)."""
         name = self.app.name
         positions = {view.name: view.position(name) for view in self.views}
         applied = 0
-        while not self.stopping.is_set():
-            start = min(positions.values())
-            if until is not None and start >= until:
-                break
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.page_size, stop=until, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            decoded = [
-                Item(self.app.mapper.to_domain_event(n), Tracking(name, n.id), n)
-                for n in notifications
-            ]
-            # The views are independent: each applies its part in its own transaction, in
-            # parallel, so one view's database time overlaps another's Python time.
-            page = decoded
-            results = list(
-                self._pool.map(
-                    self._apply, self.views, [page] * len(self.views), [positions] * len(self.views)
+        ahead: tuple[int, Future[list[Item]]] | None = None
+        try:
+            while not self.stopping.is_set():
+                start = min(positions.values())
+                if until is not None and start >= until:
+                    break
+                if ahead is not None and ahead[0] == start:
+                    page = ahead[1].result()
+                else:
+                    page = self._read(start, until)
+                ahead = None
+                if not page:
+                    break
+                reached = page[-1].tracking.notification_id
+                if until is None or reached < until:
+                    ahead = (reached, self._reader.submit(self._read, reached, until))
+                # The views are independent: each applies its part in its own transaction, in
+                # parallel, so one view's database time overlaps another's Python time.
+                results = list(
+                    self._pool.map(
+                        self._apply,
+                        self.views,
+                        [page] * len(self.views),
+                        [positions] * len(self.views),
+                    )
                 )
-            )
-            for view, reached in zip(self.views, results, strict=True):
-                positions[view.name] = reached
-            applied += len(notifications)
-            if progress is not None:
-                progress(len(notifications))
+                for view, position in zip(self.views, results, strict=True):
+                    positions[view.name] = position
+                applied += len(page)
+                if progress is not None:
+                    progress(len(page))
+        finally:
+            if ahead is not None and not ahead[1].cancel():
+                ahead[1].exception()  # let it finish; what it read (or met) is not needed
         return applied
 
     def _apply(self, view: View, decoded: list[Item], positions: dict[str, int]) -> int:
         """Applies the part of the page the view has not seen; returns its new position."""
         after = positions[view.name]
-        batch = [item for item in decoded if item.tracking.notification_id > after]
+        if decoded[0].tracking.notification_id > after:
+            batch = decoded
+        else:
+            batch = [item for item in decoded if item.tracking.notification_id > after]
         if not batch:
             return after
         try:
@@ -280,6 +306,7 @@ class BatchRunner:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=False)
+        self._reader.shutdown(wait=False)
 
     def wait(self, position: int, timeout: float) -> bool:
         """True once every view has applied the log up to ``position``."""

@@ -10,7 +10,8 @@ the chain must still hold it. The first disagreement is named: its position and 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +44,38 @@ class Finding:
 
 
 @dataclass
+class Stretch:
+    """Consecutive checked events chained the same way: when they were written, or later by
+    the backfill of a log written before the chain (then when, and with which key)."""
+
+    first_position: int
+    last_position: int
+    events: int
+    backfilled: bool
+    chained_at: datetime | None = None
+    key_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "first_position": self.first_position,
+            "last_position": self.last_position,
+            "events": self.events,
+        }
+        if self.backfilled:
+            out["chained_at"] = self.chained_at.isoformat() if self.chained_at else None
+            out["key_id"] = self.key_id
+        return out
+
+    def describe(self) -> str:
+        count = f"{self.events} event{'s' if self.events != 1 else ''}"
+        span = f"positions {self.first_position} to {self.last_position} ({count})"
+        if not self.backfilled:
+            return f"chained when written: {span}"
+        when = self.chained_at.isoformat(timespec="seconds") if self.chained_at else "?"
+        return f"chained later by the backfill: {span}, on {when} with key {self.key_id}"
+
+
+@dataclass
 class Verification:
     ok: bool
     checked: int
@@ -50,6 +83,7 @@ class Verification:
     head_link: str | None
     finding: Finding | None
     signed_position: int = 0
+    stretches: list[Stretch] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,6 +92,8 @@ class Verification:
             "head_position": self.head_position,
             "head_link": self.head_link,
             "signed_position": self.signed_position,
+            "chained_at_write": [s.as_dict() for s in self.stretches if not s.backfilled],
+            "backfilled": [s.as_dict() for s in self.stretches if s.backfilled],
         }
         if self.finding is not None:
             out["finding"] = vars(self.finding)
@@ -77,6 +113,34 @@ def tables(schema: str, application: str) -> tuple[Composed, Composed]:
         SQL("{0}.{1}").format(Identifier(schema), Identifier(f"{application}_events")),
         SQL("{0}.{1}").format(Identifier(schema), Identifier(f"{application}_chain")),
     )
+
+
+class _Stretches:
+    """Sorts checked positions into stretches, against the backfill's recorded ranges."""
+
+    def __init__(self, backfills: list[tuple[int, int, datetime, str]]) -> None:
+        self.backfills = backfills  # (first, last, chained_at, key_id) by first position
+        self.next = 0
+        self.stretches: list[Stretch] = []
+
+    def add(self, position: int) -> None:
+        while self.next < len(self.backfills) and self.backfills[self.next][1] < position:
+            self.next += 1
+        backfill = None
+        if self.next < len(self.backfills) and self.backfills[self.next][0] <= position:
+            backfill = self.backfills[self.next]
+        last = self.stretches[-1] if self.stretches else None
+        if (
+            last is not None
+            and last.backfilled == (backfill is not None)
+            and (backfill is None or last.first_position >= backfill[0])
+        ):
+            last.last_position = position
+            last.events += 1
+        elif backfill is not None:
+            self.stretches.append(Stretch(position, position, 1, True, backfill[2], backfill[3]))
+        else:
+            self.stretches.append(Stretch(position, position, 1, False))
 
 
 def _stream(conn: psycopg.Connection[Any], query: Composed, name: str) -> Iterator[Any]:
@@ -103,6 +167,20 @@ class _Walk:
         self.head_position = 0
         self.head_link: bytes | None = None
         self.signed_position = 0
+        backfill = SQL("{0}.{1}").format(
+            Identifier(schema), Identifier(f"{application}_chain_backfill")
+        )
+        self.stretches = _Stretches(
+            [
+                (r[0], r[1], r[2], r[3])
+                for r in conn.execute(
+                    SQL(
+                        "SELECT first_position, last_position, chained_at, key_id FROM {0}"
+                        " ORDER BY first_position"
+                    ).format(backfill)
+                )
+            ]
+        )
 
     def result(self, finding: Finding | None = None) -> Verification:
         return Verification(
@@ -112,6 +190,7 @@ class _Walk:
             self.head_link.hex() if self.head_link else None,
             finding,
             self.signed_position,
+            self.stretches.stretches,
         )
 
     def run(self, anchor: Anchor | None) -> Verification:
@@ -168,6 +247,7 @@ class _Walk:
                 self.signed_position = position
             before_previous, previous = previous, link
             self.checked += 1
+            self.stretches.add(position)
             self.head_position, self.head_link = position, link
             event, row = next(events, None), next(chain, None)
         if self.head_position > self.signed_position:

@@ -72,6 +72,9 @@ class LeadRegisterView(View):
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        """Changes run in order; each lead's version and time are folded over the batch and
+        written once per lead touched (most lead events change nothing else)."""
+        latest: dict[Any, tuple[int, Any]] = {}  # lead id -> (version, time) of its last event
         with cursor.connection.pipeline():
             for event, _, _ in batch:
                 kind = type(event).__qualname__
@@ -79,6 +82,13 @@ class LeadRegisterView(View):
                     continue
                 for sql, params in _statements(kind, event):
                     cursor.execute(sql, clean(params))
+                if kind != "Lead.Registered":
+                    latest[event.originator_id] = (event.originator_version, event.timestamp)
+        if latest:
+            cursor.executemany(
+                "UPDATE lead_register SET version = %s, modified_at = %s WHERE lead_id = %s",
+                [(*stamp, lead_id) for lead_id, stamp in latest.items()],
+            )
 
     def search(
         self,
@@ -140,7 +150,7 @@ class LeadRegisterView(View):
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    """The row changes one lead event makes (every event also bumps version and time)."""
+    """The row changes one lead event makes (besides version and time: see ``apply``)."""
     out: list[tuple[str, tuple[Any, ...]]] = []
     if kind == "Lead.Registered":
         out.append(
@@ -170,12 +180,6 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             )
         )
         return out
-    out.append(
-        (
-            "UPDATE lead_register SET version = %s, modified_at = %s WHERE lead_id = %s",
-            (e.originator_version, e.timestamp, e.originator_id),
-        )
-    )
     out.extend(apply_change("lead_register", "lead_id", e.originator_id, lead_access_change(e)))
     state = _REFERRAL_EVENTS.get(kind)
     if state is not None:

@@ -64,6 +64,21 @@ class FindingPublic(Public):
     detail: str
 
 
+class ChainedStretchPublic(Public):
+    """Consecutive verified events chained the same way."""
+
+    first_position: int
+    last_position: int
+    events: int = Field(description="How many verified events the stretch holds.")
+
+
+class BackfilledStretchPublic(ChainedStretchPublic):
+    """Events written before the chain, chained and signed later by the backfill."""
+
+    chained_at: UtcTime | None = Field(description="When the backfill chained them.")
+    key_id: str = Field(description="The key the backfill signed with.")
+
+
 class VerificationPublic(Public):
     """The events table checked against the chain written with it; `finding` names the first
     bad event."""
@@ -73,6 +88,14 @@ class VerificationPublic(Public):
     head_position: int
     head_link: str | None
     signed_position: int = Field(description="The last position covered by a valid signature.")
+    chained_at_write: list[ChainedStretchPublic] = Field(
+        default=[], description="The verified positions chained in the transaction that wrote them."
+    )
+    backfilled: list[BackfilledStretchPublic] = Field(
+        default=[],
+        description="The verified positions of a log written before the chain, chained and "
+        "signed later (`jointcase db init`).",
+    )
     finding: FindingPublic | None = None
 
 

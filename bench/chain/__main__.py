@@ -13,17 +13,20 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import count
+from typing import TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from bench.common import bench_database, median, save
+from domain.merkle import consistency_proof, inclusion_proof, leaf_hash, leaf_of, root
 from domain.values import Actor, Context, Role
 from jointcase.chain import ChainedRecorder
-from jointcase.checkpoints import Checkpoint, Checkpoints, check_inclusion
+from jointcase.checkpoints import Checkpoints, check_consistency, check_inclusion
 from jointcase.settings import Settings
 from jointcase.storage import (
     build_app,
@@ -37,6 +40,7 @@ from projections.chain import verify
 from service.app import JointCaseApp
 
 _n = count()
+T = TypeVar("T")
 
 
 def plain_app(settings: Settings) -> JointCaseApp:
@@ -75,35 +79,88 @@ def insert_rate(recorder: PostgresApplicationRecorder, n: int, per: int = 1) -> 
     return n * per / (time.perf_counter() - started)
 
 
-def measure_proofs(conninfo: str, settings: Settings) -> dict[str, object]:
-    """Checkpoint, inclusion and consistency proof over the whole chain: time and size."""
+def from_every_leaf(conninfo: str, position: int, earlier_size: int) -> dict[str, object]:
+    """The baseline: root and proofs as they were made before the tree was kept (read every
+    leaf of the chain, hash the whole tree in Python)."""
+    started = time.perf_counter()
+    with psycopg.connect(conninfo) as conn:
+        leaves = [
+            (p, bytes(d))
+            for p, d in conn.execute(
+                "SELECT position, digest FROM jointcase_chain ORDER BY position"
+            )
+        ]
+    hashes = [leaf_hash(leaf_of(p, d)) for p, d in leaves]
+    tree_root = root(hashes)
+    root_seconds = time.perf_counter() - started
+    index = [p for p, _ in leaves].index(position)
+    started = time.perf_counter()
+    inclusion = [h.hex() for h in inclusion_proof(index, hashes)]
+    consistency = [h.hex() for h in consistency_proof(earlier_size, hashes)]
+    return {
+        "seconds": round(root_seconds + time.perf_counter() - started, 2),
+        "root": tree_root,
+        "inclusion_path": inclusion,
+        "consistency_path": consistency,
+    }
+
+
+def timed(call: Callable[[], T], times: int = 1) -> tuple[T, float]:
+    """The result and the median seconds of ``times`` calls."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        result = call()
+        seconds.append(time.perf_counter() - started)
+    return result, median(seconds)
+
+
+def measure_proofs(
+    conninfo: str, settings: Settings, recorder: ChainedRecorder
+) -> dict[str, object]:
+    """Checkpoint, inclusion and consistency proof over the whole chain, from the kept tree,
+    against the same made from every leaf (and the answers compared)."""
     signer = chain_signer(settings, resolve_database(settings))
     checkpoints = Checkpoints(conninfo)
-    started = time.perf_counter()
-    first = checkpoints.issue(signer, datetime.now(UTC))
-    issue_seconds = time.perf_counter() - started
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("DELETE FROM jointcase_merkle")
+    _, build_seconds = timed(checkpoints.extend_tree)
+    first, issue_seconds = timed(lambda: checkpoints.issue(signer, datetime.now(UTC)))
     assert first is not None
-    started = time.perf_counter()
-    inclusion = checkpoints.inclusion(first.last_position // 2, first)  # a leaf mid-way
-    inclusion_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    check_inclusion(inclusion, first, signer.verifier)
-    check_seconds = time.perf_counter() - started
-    # From the tree of half the events to the whole one (the proof needs only the sizes).
-    earlier = Checkpoint(first.tree_size // 2 + 1, 0, b"", datetime.now(UTC), b"")
-    started = time.perf_counter()
-    consistency = checkpoints.consistency(earlier, first)
-    consistency_seconds = time.perf_counter() - started
+    insert_rate(recorder, 10, per=100)  # the log grows by 1,000 events: the worker's next turn
+    second, next_issue_seconds = timed(lambda: checkpoints.issue(signer, datetime.now(UTC)))
+    assert second is not None
+    position = first.last_position // 2  # a leaf mid-way
+    inclusion, inclusion_seconds = timed(lambda: checkpoints.inclusion(position, second), 5)
+    _, check_seconds = timed(lambda: check_inclusion(inclusion, second, signer.verifier), 5)
+    consistency, consistency_seconds = timed(lambda: checkpoints.consistency(first, second), 5)
+    check_consistency(consistency, first, second, signer.verifier)
+    baseline = from_every_leaf(conninfo, position, first.tree_size)
+    assert baseline["root"] == second.root
+    assert baseline["inclusion_path"] == inclusion["path"], "inclusion proofs differ"
+    assert baseline["consistency_path"] == consistency["path"], "consistency proofs differ"
+    with psycopg.connect(conninfo) as conn:
+        kept = conn.execute(
+            "SELECT count(*), pg_total_relation_size('jointcase_merkle') FROM jointcase_merkle"
+        ).fetchone()
+    assert kept is not None
     return {
-        "tree_size": first.tree_size,
-        "checkpoint_seconds": round(issue_seconds, 2),
-        "inclusion_proof_seconds": round(inclusion_seconds, 2),
+        "tree_size": second.tree_size,
+        "from_every_leaf_root_and_both_proofs_seconds": baseline["seconds"],
+        "kept_tree_build_from_empty_seconds": round(build_seconds, 2),
+        "kept_tree_rows": kept[0],
+        "kept_tree_mib": round(kept[1] / 2**20, 1),
+        "checkpoint_seconds": round(issue_seconds, 4),
+        "checkpoint_after_1000_more_seconds": round(next_issue_seconds, 4),
+        "inclusion_proof_ms": round(inclusion_seconds * 1000, 2),
         "inclusion_proof_hashes": len(inclusion["path"]),
         "inclusion_proof_json_bytes": len(json.dumps(inclusion)),
         "inclusion_check_offline_ms": round(check_seconds * 1000, 2),
-        "consistency_proof_seconds": round(consistency_seconds, 2),
+        "consistency_proof_ms": round(consistency_seconds * 1000, 2),
+        "consistency_first_size": first.tree_size,
         "consistency_proof_hashes": len(consistency["path"]),
         "consistency_proof_json_bytes": len(json.dumps(consistency)),
+        "proofs_equal_to_every_leaf": True,
     }
 
 
@@ -145,7 +202,7 @@ def main() -> None:
             result = verify(db.conninfo(), verifier)
             seconds = time.perf_counter() - started
             assert result.ok, result.finding
-            proofs = measure_proofs(db.conninfo(), chained_settings)
+            proofs = measure_proofs(db.conninfo(), chained_settings, recorder)
         finally:
             chained.close()
             plain.close()

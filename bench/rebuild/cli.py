@@ -52,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="after the page sizes, rebuild at the best one with the views applied one after "
         "another (not in the runner's parallel threads), then in parallel once more",
     )
+    parser.add_argument(
+        "--no-read-ahead-too",
+        action="store_true",
+        help="after the page sizes, rebuild at the best one with the runner's read-ahead off (the "
+        "runner before it: read, decode, then apply, in turn), then with it once more",
+    )
     parser.add_argument("--profile-events", type=int, default=100_000, help="0: no profile")
     parser.add_argument("--query-calls", type=int, default=300)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP query timings")
@@ -141,10 +147,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
             result["raw_reads"] = []
             result["rebuilds"] = []
-            plan = [(page_size, False) for page_size in args.page_sizes]
+            plan = [(page_size, False, True) for page_size in args.page_sizes]
             if args.serial_too:  # at the best page size, known by then: serial, then parallel
-                plan += [(0, True), (0, False)]  # again, so that both meet the same load
-            for planned, serial in plan:
+                plan += [(0, True, True), (0, False, True)]  # again: both meet the same load
+            if args.no_read_ahead_too:  # likewise: without read-ahead, then with it
+                plan += [(0, False, False), (0, False, True)]
+            for planned, serial, read_ahead in plan:
                 print("raw read of the log...")
                 raw = raw_read(app)
                 result["raw_reads"].append(raw)
@@ -153,8 +161,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                     planned or max(result["rebuilds"], key=lambda x: x["events_per_s"])["page_size"]
                 )
                 how = "one view after another" if serial else "views in parallel"
+                how += "" if read_ahead else ", no read-ahead"
                 print(f"rebuild of all views, page_size={page_size:,}, {how}...")
-                r = rebuild(app, views, page_size, head, conninfo, serial=serial)
+                r = rebuild(
+                    app, views, page_size, head, conninfo, serial=serial, read_ahead=read_ahead
+                )
                 r["load_average_after"] = load_average()
                 r["others_running_after"] = others_running(args.wait_for)
                 result["rebuilds"].append(r)
@@ -167,7 +178,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 r["ratio_to_raw"] = r["events_per_s"] / raw_rate
             result["raw_events_per_s"] = raw_rate
             result["best_rebuild"] = max(
-                (r for r in result["rebuilds"] if r["views_applied"] != "one after another"),
+                (
+                    r
+                    for r in result["rebuilds"]
+                    if r["views_applied"] != "one after another" and r["read_ahead"]
+                ),
                 key=lambda x: x["events_per_s"],
             )
             result["tables_after_rebuild"] = table_sizes(conninfo)

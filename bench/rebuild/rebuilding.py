@@ -7,6 +7,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,19 @@ def reset_views(views: Views) -> None:
         view.reset()
 
 
+class NoReadAhead:
+    """Stands in for the runner's read-ahead thread so that the next page is read and decoded
+    only after the views applied this one (the runner before read-ahead), for comparison."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
 class OneAfterAnother:
     """Stands in for the runner's thread pool so that a page is applied to the views one after
     another in the runner's thread (the runner before commit f7ee8df), for comparison."""
@@ -146,6 +160,7 @@ def rebuild(
     head: int,
     conninfo: str | None = None,
     serial: bool = False,
+    read_ahead: bool = True,
 ) -> dict[str, Any]:
     """Empties every view and applies the whole log again with the batch runner; with
     `conninfo`, also the CPU time of this process and of the server's processes. `serial`
@@ -158,6 +173,9 @@ def rebuild(
             raise RuntimeError("this BatchRunner has no thread pool: it is serial already")
         pool.shutdown()
         runner._pool = OneAfterAnother()  # type: ignore[assignment]
+    if not read_ahead:
+        runner._reader.shutdown()
+        runner._reader = NoReadAhead()  # type: ignore[assignment]
     for view in views.all():  # every pooled connection open before the server CPU is read
         view.position()
     server_before = backend_cpu(conninfo) if conninfo else None
@@ -204,6 +222,7 @@ def rebuild(
     return {
         "page_size": page_size,
         "views_applied": "one after another" if serial else "in parallel threads",
+        "read_ahead": read_ahead,
         "events": applied,
         "seconds": seconds,
         "events_per_s": applied / seconds,

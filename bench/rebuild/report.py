@@ -29,6 +29,8 @@ def print_report(result: dict[str, Any]) -> None:
         label = f"BatchRunner.catch_up, page_size={r['page_size']:,}"
         if r.get("views_applied") == "one after another":
             label += ", serial"
+        if not r.get("read_ahead", True):
+            label += ", no read-ahead"
         busy = r.get("others_running_after")
         print(
             f"{label:<48}{r['events_per_s']:>10,.0f}{r['ratio_to_raw']:>9.0%}{r['seconds']:>9.1f}"

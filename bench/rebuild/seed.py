@@ -106,6 +106,8 @@ def seed_with_use_cases(app: JointCaseApp, rng: random.Random, leads_per_county:
     for k in range(0, max(2, len(ids) // 25) * 2, 2):  # about 4% merged
         absorbed, survivor = ids[k], ids[k + 1]
         if cases[absorbed] != cases[survivor]:
+            # A county proposes a merge only into a case it may see: asked to assist on it.
+            app.request_assistance(survivor, cases[absorbed], "同一批货源?", ctx(cases[survivor]))
             app.merge_cases(absorbed, survivor, "同一批货源", ctx(cases[absorbed]))
         app.merge_cases(absorbed, survivor, "同一批货源", ctx(cases[survivor]))
         del cases[absorbed]

@@ -10,7 +10,7 @@ from domain.values import Actor, Role
 
 COUNTIES = ("150924", "140221", "140222", "130725", "130728", "130708")
 OFFICERS_PER_COUNTY = 12
-TARGET_REBUILD_RATIO = 0.25
+TARGET_REBUILD_RATIO = 0.40
 TARGET_QUERY_P99_MS = 20.0
 TARGET_LAG_P99_MS = 250.0
 OTHER_BENCHES = r"bench[./](app_vs_raw|http_vs_direct|load|rebuild)|pytest"

@@ -196,6 +196,10 @@ def test_verify_and_head_over_http(live: World) -> None:
     live.get("auditor", "/v1/audit/events", wait_for=last, limit=1)
     result = live.get("auditor", "/v1/audit/verify").json()
     assert result["ok"] is True and result["head_position"] >= last
+    assert result["backfilled"] == []  # every event of this log was chained when written
+    [stretch] = result["chained_at_write"]
+    assert stretch["last_position"] == result["head_position"]
+    assert stretch["events"] == result["checked"]
     head = live.get("auditor", "/v1/audit/head", position=last).json()
     assert head["position"] == last and len(head["link"]) == 64
     assert_problem(live.get(YANGGAO, "/v1/audit/verify"), 403, "permission-denied")

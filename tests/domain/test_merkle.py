@@ -8,9 +8,13 @@ import hashlib
 from domain.merkle import (
     EMPTY_ROOT,
     consistency_proof,
+    consistency_ranges,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
     node_hash,
+    perfect_parts,
+    range_root,
     root,
     verify_consistency,
     verify_inclusion,
@@ -58,3 +62,34 @@ def test_every_consistency_proof_checks_and_a_rewritten_history_does_not() -> No
             rewritten = [leaf_hash(b"other"), *hashes[1:]]
             if m < n:
                 assert not verify_consistency(m, n, root(rewritten[:m]), root(hashes), proof)
+
+
+def from_perfect_subtrees(hashes: list[bytes]) -> dict[tuple[int, int], bytes]:
+    """Every perfect subtree's hash by (level, index): what a store of the tree keeps."""
+    out, level, row = {}, 0, list(hashes)
+    while row:
+        out.update({(level, i): h for i, h in enumerate(row)})
+        row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
+        level += 1
+    return out
+
+
+def test_proofs_made_from_stored_subtrees_equal_the_proofs_made_from_all_leaves() -> None:
+    for n in range(1, 70):
+        hashes = leaves(n)
+        stored = from_perfect_subtrees(hashes)
+        asked: list[tuple[int, int]] = []
+
+        def perfect(level: int, index: int) -> bytes:
+            asked.append((level, index))
+            return stored[(level, index)]
+
+        assert range_root(0, n, perfect) == root(hashes)
+        assert sorted(asked) == sorted(perfect_parts(0, n))
+        assert len(asked) <= n.bit_length()
+        for i in range(n):
+            path = [range_root(s, e, perfect) for s, e in inclusion_ranges(i, n)]
+            assert path == inclusion_proof(i, hashes)
+        for m in range(1, n + 1):
+            path = [range_root(s, e, perfect) for s, e in consistency_ranges(m, n)]
+            assert path == consistency_proof(m, hashes)

@@ -3,6 +3,9 @@ recorder refuses to start a chain on top of unchained events."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import psycopg
 import pytest
 from eventsourcing.persistence import ProgrammingError
@@ -11,6 +14,7 @@ from jointcase.chain import ChainedRecorder
 from jointcase.demo import run_demo
 from jointcase.storage import build_app, chain_signer, init_database
 from projections.chain import verify
+from tests.pg import settings_env
 from tests.projections.conftest import Store
 from tests.projections.test_audit_chain import write_one
 
@@ -39,8 +43,27 @@ def test_a_log_written_before_the_chain_is_chained_and_signed_by_db_init(store: 
             "SELECT first_position, last_position, key_id FROM jointcase_chain_backfill"
         ).fetchall()
     assert backfill == [(first, last, verifier.key_id)]
+    [backfilled] = result.stretches
+    assert backfilled.backfilled and backfilled.key_id == verifier.key_id
+    assert (backfilled.first_position, backfilled.last_position) == (first, last)
+    assert backfilled.events == result.checked
     position = write_one(store)
-    assert verify(store.db.conninfo(), verifier).head_position == position
+    after = verify(store.db.conninfo(), verifier)
+    assert after.head_position == position
+    assert after.as_dict()["backfilled"][0]["last_position"] == last
+    assert after.as_dict()["chained_at_write"] == [
+        {"first_position": position, "last_position": position, "events": 1}
+    ]
+    cli = subprocess.run(
+        [sys.executable, "-m", "jointcase", "audit", "verify"],
+        env=settings_env(store.settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert f"chained later by the backfill: positions {first} to {last}" in cli.stdout
+    assert f"chained when written: positions {position} to {position} (1 event)" in cli.stdout
 
 
 def test_a_write_whose_chain_cannot_be_written_is_not_recorded(
