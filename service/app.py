@@ -5,7 +5,6 @@ from __future__ import annotations
 from service.bulletins import BulletinUseCases
 from service.findings import FindingUseCases
 from service.leads import LeadUseCases
-from service.log import EventLogUseCases
 from service.merging import MergingUseCases
 from service.operations import OperationUseCases
 from service.rewards import RewardUseCases
@@ -18,7 +17,6 @@ class JointCaseApp(
     RewardUseCases,
     FindingUseCases,
     BulletinUseCases,
-    EventLogUseCases,
 ):
     """Leads, cases, merging, joint work, rewards, findings and bulletins (one event store)."""
 
