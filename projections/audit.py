@@ -40,31 +40,21 @@ MERGE_EVENTS = frozenset(
 #: Who reads each event of a lead or a case (``domain.access.event_access``): the counties of
 #: its own record, and those of every case whose history holds it: each case it is (or was)
 #: merged into, following the chain up, with the cases merged into those now (their county
-#: reads the survivor). ``up`` walks the merge links from a record to its survivors; a link
-#: released by an un-merge keeps only the events before its release (``until``), and a link
-#: made after the one above it was released is not followed (``made``), as in ``timeline``.
-_RECOMPUTE = """
-WITH RECURSIVE
-  family(id) AS (
-    SELECT unnest(%(dirty)s::uuid[])
-    UNION
-    SELECT m.absorbed_id FROM audit_merges m JOIN family f ON m.survivor_id = f.id
-  ),
-  rows AS (
-    SELECT e.position, e.aggregate_id FROM audit_events e
-    WHERE e.position > %(after)s AND e.aggregate_type IN ('Lead', 'Case')
-    UNION
-    SELECT e.position, e.aggregate_id FROM audit_events e JOIN family f ON e.aggregate_id = f.id
-  ),
+#: reads the survivor). ``up`` walks the merge links from the ``targets`` to their survivors; a
+#: link released by an un-merge keeps only the events before its release (``until``), and a
+#: link made after the one above it was released is not followed (``made``), as in
+#: ``timeline``. ``pairs``: (record, county, until): the county reads the record's events
+#: before ``until`` (all of them when it is null).
+_READERS = """
   up(id, survivor_id, until, made) AS (
     SELECT m.absorbed_id, m.survivor_id, m.released_at, m.merged_at FROM audit_merges m
-    WHERE m.absorbed_id IN (SELECT DISTINCT aggregate_id FROM rows)
+    WHERE m.absorbed_id IN (SELECT id FROM targets)
     UNION
     SELECT u.id, m.survivor_id, LEAST(u.until, m.released_at), GREATEST(u.made, m.merged_at)
     FROM up u JOIN audit_merges m ON m.absorbed_id = u.survivor_id
     WHERE m.released_at IS NULL OR u.made < m.released_at
   ),
-  needed(id) AS (SELECT aggregate_id FROM rows UNION SELECT survivor_id FROM up),
+  needed(id) AS (SELECT id FROM targets UNION SELECT survivor_id FROM up),
   reach(id, county) AS (
     SELECT a.aggregate_id, unnest(a.visible_to) FROM audit_access a
     WHERE a.aggregate_id IN (SELECT id FROM needed)
@@ -72,14 +62,42 @@ WITH RECURSIVE
     SELECT m.survivor_id, a.county FROM audit_merges m
     JOIN audit_access a ON a.aggregate_id = m.absorbed_id
     WHERE m.released_at IS NULL AND m.survivor_id IN (SELECT id FROM needed)
-  )
-UPDATE audit_events e SET visible_to = ARRAY(
-    SELECT r.county FROM reach r WHERE r.id = e.aggregate_id
+  ),
+  pairs(id, county, until) AS (
+    SELECT r.id, r.county, NULL::bigint FROM reach r WHERE r.id IN (SELECT id FROM targets)
     UNION
-    SELECT r.county FROM up u JOIN reach r ON r.id = u.survivor_id
-    WHERE u.id = e.aggregate_id AND (u.until IS NULL OR e.position < u.until)
-    ORDER BY 1)
-FROM rows WHERE e.position = rows.position
+    SELECT u.id, r.county, u.until FROM up u JOIN reach r ON r.id = u.survivor_id
+  )"""
+
+#: The readers of the records of a batch's new events (computed before they are copied in).
+_PAIRS = f"""
+WITH RECURSIVE
+  targets(id) AS (SELECT unnest(%(ids)s::uuid[])),{_READERS}
+SELECT id, county, until FROM pairs
+"""
+
+#: The readers again of every earlier event of the records whose readers changed, and of the
+#: cases merged into them (directly or not, now or before).
+_RECOMPUTE = f"""
+WITH RECURSIVE
+  family(id) AS (
+    SELECT unnest(%(dirty)s::uuid[])
+    UNION
+    SELECT m.absorbed_id FROM audit_merges m JOIN family f ON m.survivor_id = f.id
+  ),
+  rows AS (
+    SELECT e.position, e.aggregate_id FROM audit_events e JOIN family f ON e.aggregate_id = f.id
+    WHERE e.position <= %(after)s
+  ),
+  targets(id) AS (SELECT DISTINCT aggregate_id FROM rows),{_READERS},
+  computed AS (
+    SELECT rows.position, array_agg(DISTINCT p.county ORDER BY p.county) AS counties
+    FROM rows LEFT JOIN pairs p
+      ON p.id = rows.aggregate_id AND (p.until IS NULL OR rows.position < p.until)
+    GROUP BY rows.position
+  )
+UPDATE audit_events e SET visible_to = array_remove(c.counties, NULL)
+FROM computed c WHERE e.position = c.position AND e.visible_to <> array_remove(c.counties, NULL)
 """
 
 
@@ -139,25 +157,49 @@ class AuditView(View):
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
-        """Copies the events in, folds each lead's and case's grants and merge links, then sets
-        who reads each new event, and again each event of a record whose readers changed."""
+        """Folds each lead's and case's grants and merge links over the batch, then copies the
+        events in with who reads each (as of the batch's end), and sets the readers again of
+        each earlier event of a record whose readers changed."""
         after = batch[0].tracking.notification_id - 1
         statements: list[tuple[str, tuple[Any, ...]]] = []
         dirty: set[UUID] = set()
+        records: set[Any] = set()
+        for event, tracking, n in batch:
+            kind = type(event).__qualname__
+            if kind.startswith(("Lead.", "Case.")):
+                statements.extend(self._access(event, kind, tracking, dirty))
+                records.add(n.originator_id)
+        with cursor.connection.pipeline():
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        # The recursive walk's estimates are huge and would have the statements JIT-compiled,
+        # which costs seconds for the few rows they touch.
+        cursor.execute("SET LOCAL jit = off")
+        pairs: dict[str, list[tuple[str, int | None]]] = {}
+        if records:
+            cursor.execute(_PAIRS, {"ids": sorted(records)})
+            for row in cursor.fetchall():
+                pairs.setdefault(str(row["id"]), []).append((row["county"], row["until"]))
         with cursor.copy(f"COPY audit_events ({self.COLUMNS}) FROM STDIN") as copy:
             for event, tracking, n in batch:
                 event_type = type(event).__qualname__
                 aggregate_type = event_type.split(".", 1)[0]
                 actor = getattr(event, "actor", None)
                 case_id, lead_id, reason = event_refs(event, aggregate_type)
-                readers: list[str] = []
+                position = tracking.notification_id
                 if aggregate_type in ("Lead", "Case"):
-                    statements.extend(self._access(event, event_type, tracking, dirty))
+                    readers = sorted(
+                        {
+                            county
+                            for county, until in pairs.get(str(n.originator_id), ())
+                            if until is None or position < until
+                        }
+                    )
                 else:
                     readers = sorted(counties_granted(event_access(event).grant))
                 copy.write_row(
                     (
-                        tracking.notification_id,
+                        position,
                         n.originator_id,
                         aggregate_type,
                         n.originator_version,
@@ -174,12 +216,8 @@ class AuditView(View):
                         readers,
                     )
                 )
-        for sql, params in statements:
-            cursor.execute(sql, params)
-        # The recursive walk's estimates are huge and would have the statement JIT-compiled,
-        # which costs seconds for the few rows it touches.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_RECOMPUTE, {"after": after, "dirty": sorted(dirty)})
+        if dirty:
+            cursor.execute(_RECOMPUTE, {"after": after, "dirty": sorted(dirty)})
 
     @staticmethod
     def _access(
