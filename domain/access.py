@@ -142,15 +142,33 @@ def require_audit_reader(actor: Actor) -> None:
         raise PermissionDenied(f"the {actor.role} role may not read the audit trail")
 
 
-def audit_county(actor: Actor, county: str | None = None) -> str | None:
-    """Whose events an audit reader reads: auditors every county's (or the one asked for); an
-    administrator only the events recorded by its own county ("no other county's data")."""
+def require_auditor(actor: Actor) -> None:
+    """The log as a whole (its chain head, its verification, checkpoints and proofs) tells how
+    many events every county recorded: auditors ("everything, read-only") read it, nobody else."""
+    if actor.role != Role.AUDITOR:
+        raise PermissionDenied(f"the {actor.role} role may not read the log as a whole")
+
+
+def audit_scope(actor: Actor) -> str:
+    """Whose events an audit reader reads in the event feed and the audit trail: auditors every
+    event (``ALL``); an administrator the events its county may read (``event_access``), so
+    an administrator of an uninvolved county reads none of another county's records."""
     require_audit_reader(actor)
-    if actor.role == Role.AUDITOR:
-        return county
-    if county not in (None, actor.county):
-        raise PermissionDenied("an administrator reads only its own county's events")
-    return actor.county
+    return ALL if actor.role == Role.AUDITOR else actor.county
+
+
+def event_access(event: Any) -> AccessChange:
+    """Who reads an event of a record that is neither a lead nor a case (a reward, a finding, a
+    joint operation, reference data...) in the event feed and the audit trail: the county whose
+    staff recorded it. An event of a lead or a case is read exactly by the counties that read it
+    in that record's history: those that may see the lead (``can_see_lead``), or a case whose
+    history holds it (``can_see_case``; a case's history holds the cases merged into it, and a
+    released one's events only up to its release), as folded from ``lead_access_change`` and
+    ``case_access_change`` and the merge events."""
+    actor = getattr(event, "actor", None)
+    if actor is None:
+        return AccessChange()
+    return AccessChange(frozenset({grant(actor.county, "recorded")}))
 
 
 def can_see_case(

@@ -23,6 +23,31 @@ FINDING_KINDS = (
     "bulletin_not_issued",
 )
 DECISIONS = ("excused", "reminder", "criticism", "escalated")
+#: How an item about a deadline ended without the charged county's answer: the request was
+#: cancelled (a case closed or merged), the referral withdrawn or its lead closed.
+CANCELLED = "cancelled"
+ENDED_BY_OTHERS = ("withdrawn", "lead closed")
+
+
+def deadline_breach(
+    due: datetime | None, done: datetime | None, outcome: str | None, now: datetime
+) -> str | None:
+    """Whether a county is charged for a deadline (a referral to acknowledge, feedback to give,
+    an assistance request to answer), and how: ``None`` when it is not. A deadline still to come,
+    or met, is no breach; a cancelled request is never charged ("Trust rules"). A referral
+    withdrawn, or whose lead was closed, before its deadline is not charged either; after its
+    deadline lapsed it is: the county had not acknowledged it by then, which is the breach
+    ("a referral not acknowledged ... by its deadline"), and what the referring county did
+    afterwards neither answers for it nor erases it (the committee may excuse it)."""
+    if due is None or due >= now or outcome == CANCELLED:
+        return None
+    if done is None:
+        return "still not done"
+    if done <= due:
+        return None
+    if outcome in ENDED_BY_OTHERS:
+        return f"not done by the deadline ({outcome} afterwards)"
+    return "answered late"
 
 
 class FindingAlreadyDecided(RuleViolation):

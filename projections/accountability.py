@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from domain.accountability import ENDED_BY_OTHERS, deadline_breach
 from projections.bulletins import Quarter
 from projections.registry import Views
 
@@ -21,18 +22,33 @@ KIND_OF_ITEM = {  # workspace item -> (finding kind, the event that opened the i
 }
 
 
+#: A referral's findings keep the subject they had when a lead had one item per county (so a
+#: breach recorded then is not recorded again after a rebuild): the deadline tells referrals apart.
+SUBJECT_PREFIX = {"acknowledge_referral": "ack", "give_feedback": "feedback"}
+
+
+def _subject(item: dict[str, Any]) -> str:
+    prefix = SUBJECT_PREFIX.get(item["kind"])
+    key = f"{prefix}:{item['lead_id']}:{item['county']}" if prefix else item["item_id"]
+    return f"{key}@{item['due_at'].isoformat()}"
+
+
 def _evidence(item: dict[str, Any], event_type: str, id_name: str) -> list[dict[str, Any]]:
     """The exact events of this item, by position: the one that opened it (for the referral or
-    request it names) and the late answer if any; and the deadline it missed."""
+    request it names) and the late answer if any, or what ended it otherwise (a withdrawal, the
+    lead closed: not the county's answer); and the deadline it missed."""
     aggregate = item["lead_id"] or item["case_id"]
-    late = None
+    late = ended = None
     if item["done_at"] is not None:
-        late = {
+        done = {
             "position": item["done_position"],
             "event_type": item["done_event"],
             "recorded_at": item["done_at"].isoformat(),
-            "county": item["county"],
         }
+        if item["outcome"] in ENDED_BY_OTHERS:
+            ended = {**done, "outcome": item["outcome"], "county": item["from_county"]}
+        else:
+            late = {**done, "county": item["county"]}
     return [
         {
             "position": item["opened_position"],
@@ -46,6 +62,7 @@ def _evidence(item: dict[str, Any], event_type: str, id_name: str) -> list[dict[
             "deadline": item["due_at"].isoformat(),
             "done_at": item["done_at"].isoformat() if item["done_at"] else None,
             "late_answer": late,
+            **({"ended_by": ended} if ended else {}),
         },
     ]
 
@@ -58,26 +75,29 @@ def scan(
     grace_days: int,
     since: datetime,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(the position scanned at, candidate findings). Items are late when their deadline passed
-    before they were done, or passed and they are still not done."""
+    """(the position scanned at, candidate findings). Which items are breaches, and how, is the
+    domain's rule (``domain.accountability.deadline_breach``)."""
     position = min(
         views.workspace.position(), views.audit.position(), views.bulletin_issues.position()
     )
     items = views.workspace.query(
         "SELECT item_id, county, kind, lead_id, case_id, from_county, title, created_at, due_at,"
-        " done_at, ref_id, opened_position, done_position, done_event FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
+        " done_at, outcome, ref_id, opened_position, done_position, done_event"
+        " FROM workspace_items WHERE kind = ANY(%s) AND due_at < %s"
         " AND (done_at IS NULL OR done_at > due_at) ORDER BY due_at",
         (list(KIND_OF_ITEM), now),
     )
     candidates = []
     for item in items:
+        late = deadline_breach(item["due_at"], item["done_at"], item["outcome"], now)
+        if late is None:
+            continue
         kind, event_type, id_name = KIND_OF_ITEM[item["kind"]]
-        late = "answered late" if item["done_at"] else "still not done"
         candidates.append(
             {
                 "kind": kind,
                 "county": item["county"],
-                "subject": f"{item['item_id']}@{item['due_at'].isoformat()}",
+                "subject": _subject(item),
                 "deadline": item["due_at"],
                 "found_at_position": position,
                 "evidence": _evidence(item, event_type, id_name),

@@ -13,7 +13,15 @@ from uuid import UUID
 
 import psycopg
 
+from domain.access import (
+    ALL,
+    case_access_change,
+    counties_granted,
+    event_access,
+    lead_access_change,
+)
 from domain.records import event_refs
+from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View
 from service.log import event_data
 
@@ -24,9 +32,78 @@ RECORD_COLUMNS = (
 )
 
 
+#: The merge events that change who reads a case's history (a link made or released).
+MERGE_EVENTS = frozenset(
+    {"Case.MergedInto", "Case.CaseAbsorbed", "Case.MergeReversed", "Case.AbsorbedCaseReleased"}
+)
+
+#: Who reads each event of a lead or a case (``domain.access.event_access``): the counties of
+#: its own record, and those of every case whose history holds it: each case it is (or was)
+#: merged into, following the chain up, with the cases merged into those now (their county
+#: reads the survivor). ``up`` walks the merge links from the ``targets`` to their survivors; a
+#: link released by an un-merge keeps only the events before its release (``until``), and a
+#: link made after the one above it was released is not followed (``made``), as in
+#: ``timeline``. ``pairs``: (record, county, until): the county reads the record's events
+#: before ``until`` (all of them when it is null).
+_READERS = """
+  up(id, survivor_id, until, made) AS (
+    SELECT m.absorbed_id, m.survivor_id, m.released_at, m.merged_at FROM audit_merges m
+    WHERE m.absorbed_id IN (SELECT id FROM targets)
+    UNION
+    SELECT u.id, m.survivor_id, LEAST(u.until, m.released_at), GREATEST(u.made, m.merged_at)
+    FROM up u JOIN audit_merges m ON m.absorbed_id = u.survivor_id
+    WHERE m.released_at IS NULL OR u.made < m.released_at
+  ),
+  needed(id) AS (SELECT id FROM targets UNION SELECT survivor_id FROM up),
+  reach(id, county) AS (
+    SELECT a.aggregate_id, unnest(a.visible_to) FROM audit_access a
+    WHERE a.aggregate_id IN (SELECT id FROM needed)
+    UNION
+    SELECT m.survivor_id, a.county FROM audit_merges m
+    JOIN audit_access a ON a.aggregate_id = m.absorbed_id
+    WHERE m.released_at IS NULL AND m.survivor_id IN (SELECT id FROM needed)
+  ),
+  pairs(id, county, until) AS (
+    SELECT r.id, r.county, NULL::bigint FROM reach r WHERE r.id IN (SELECT id FROM targets)
+    UNION
+    SELECT u.id, r.county, u.until FROM up u JOIN reach r ON r.id = u.survivor_id
+  )"""
+
+#: The readers of the records of a batch's new events (computed before they are copied in).
+_PAIRS = f"""
+WITH RECURSIVE
+  targets(id) AS (SELECT unnest(%(ids)s::uuid[])),{_READERS}
+SELECT id, county, until FROM pairs
+"""
+
+#: The readers again of every earlier event of the records whose readers changed, and of the
+#: cases merged into them (directly or not, now or before).
+_RECOMPUTE = f"""
+WITH RECURSIVE
+  family(id) AS (
+    SELECT unnest(%(dirty)s::uuid[])
+    UNION
+    SELECT m.absorbed_id FROM audit_merges m JOIN family f ON m.survivor_id = f.id
+  ),
+  rows AS (
+    SELECT e.position, e.aggregate_id FROM audit_events e JOIN family f ON e.aggregate_id = f.id
+    WHERE e.position <= %(after)s
+  ),
+  targets(id) AS (SELECT DISTINCT aggregate_id FROM rows),{_READERS},
+  computed AS (
+    SELECT rows.position, array_agg(DISTINCT p.county ORDER BY p.county) AS counties
+    FROM rows LEFT JOIN pairs p
+      ON p.id = rows.aggregate_id AND (p.until IS NULL OR rows.position < p.until)
+    GROUP BY rows.position
+  )
+UPDATE audit_events e SET visible_to = array_remove(c.counties, NULL)
+FROM computed c WHERE e.position = c.position AND e.visible_to <> array_remove(c.counties, NULL)
+"""
+
+
 class AuditView(View):
     name = "audit"
-    tables = ("audit_events",)
+    tables = ("audit_events", "audit_access", "audit_merges")
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_events (
             position bigint PRIMARY KEY,
@@ -46,6 +123,26 @@ class AuditView(View):
         )""",
         # The chain moved to the recorder (a table of its own next to the events).
         "ALTER TABLE audit_events DROP COLUMN IF EXISTS digest, DROP COLUMN IF EXISTS link",
+        # Who reads each event (added with per-event access: a trail built before is rebuilt).
+        "ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS visible_to text[] NOT NULL DEFAULT '{}'",
+        "CREATE INDEX IF NOT EXISTS audit_events_visible ON audit_events USING gin (visible_to)",
+        # Each lead's and case's own grants, folded from its events as the other views do.
+        """CREATE TABLE IF NOT EXISTS audit_access (
+            aggregate_id uuid PRIMARY KEY,
+            county text NOT NULL,
+            grants text[] NOT NULL,
+            visible_to text[] NOT NULL
+        )""",
+        # Each merge link: made at the survivor's CaseAbsorbed, released at its
+        # AbsorbedCaseReleased (the positions ``timeline`` cuts a released case's events at).
+        """CREATE TABLE IF NOT EXISTS audit_merges (
+            absorbed_id uuid NOT NULL,
+            survivor_id uuid NOT NULL,
+            merged_at bigint NOT NULL,
+            released_at bigint,
+            PRIMARY KEY (absorbed_id, merged_at)
+        )""",
+        "CREATE INDEX IF NOT EXISTS audit_merges_survivor ON audit_merges (survivor_id)",
         "CREATE INDEX IF NOT EXISTS audit_events_aggregate ON audit_events (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_case ON audit_events (case_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_lead ON audit_events (lead_id, position)",
@@ -56,19 +153,53 @@ class AuditView(View):
     )
     COLUMNS = (
         "position, aggregate_id, aggregate_type, version, event_type, recorded_at, officer_id, "
-        "county, role, correlation_id, case_id, lead_id, reason, data"
+        "county, role, correlation_id, case_id, lead_id, reason, data, visible_to"
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
+        """Folds each lead's and case's grants and merge links over the batch, then copies the
+        events in with who reads each (as of the batch's end), and sets the readers again of
+        each earlier event of a record whose readers changed."""
+        after = batch[0].tracking.notification_id - 1
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        dirty: set[UUID] = set()
+        records: set[Any] = set()
+        for event, tracking, n in batch:
+            kind = type(event).__qualname__
+            if kind.startswith(("Lead.", "Case.")):
+                statements.extend(self._access(event, kind, tracking, dirty))
+                records.add(n.originator_id)
+        with cursor.connection.pipeline():
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        # The recursive walk's estimates are huge and would have the statements JIT-compiled,
+        # which costs seconds for the few rows they touch.
+        cursor.execute("SET LOCAL jit = off")
+        pairs: dict[str, list[tuple[str, int | None]]] = {}
+        if records:
+            cursor.execute(_PAIRS, {"ids": sorted(records)})
+            for row in cursor.fetchall():
+                pairs.setdefault(str(row["id"]), []).append((row["county"], row["until"]))
         with cursor.copy(f"COPY audit_events ({self.COLUMNS}) FROM STDIN") as copy:
             for event, tracking, n in batch:
                 event_type = type(event).__qualname__
                 aggregate_type = event_type.split(".", 1)[0]
                 actor = getattr(event, "actor", None)
                 case_id, lead_id, reason = event_refs(event, aggregate_type)
+                position = tracking.notification_id
+                if aggregate_type in ("Lead", "Case"):
+                    readers = sorted(
+                        {
+                            county
+                            for county, until in pairs.get(str(n.originator_id), ())
+                            if until is None or position < until
+                        }
+                    )
+                else:
+                    readers = sorted(counties_granted(event_access(event).grant))
                 copy.write_row(
                     (
-                        tracking.notification_id,
+                        position,
                         n.originator_id,
                         aggregate_type,
                         n.originator_version,
@@ -82,8 +213,52 @@ class AuditView(View):
                         lead_id,
                         reason.replace("\x00", "\ufffd") if reason else reason,
                         event_data(event).decode(),
+                        readers,
                     )
                 )
+        if dirty:
+            cursor.execute(_RECOMPUTE, {"after": after, "dirty": sorted(dirty)})
+
+    @staticmethod
+    def _access(
+        event: Any, kind: str, tracking: Any, dirty: set[UUID]
+    ) -> list[tuple[str, tuple[Any, ...]]]:
+        """The statements that keep a lead's or case's own grants and merge links; ``dirty``
+        collects the records whose events' readers must be set again."""
+        record = event.originator_id
+        change = (
+            lead_access_change(event) if kind.startswith("Lead.") else case_access_change(event)
+        )
+        if kind in ("Lead.Registered", "Case.Opened"):
+            return [
+                (
+                    "INSERT INTO audit_access (aggregate_id, county, grants, visible_to)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (record, event.county, *initial(change)),
+                )
+            ]
+        statements = apply_change("audit_access", "aggregate_id", record, change)
+        if statements or kind in MERGE_EVENTS:
+            dirty.add(record)
+        if kind == "Case.CaseAbsorbed":
+            statements.append(
+                (
+                    "INSERT INTO audit_merges (absorbed_id, survivor_id, merged_at)"
+                    " VALUES (%s, %s, %s)",
+                    (event.absorbed_id, record, tracking.notification_id),
+                )
+            )
+            dirty.add(event.absorbed_id)
+        elif kind == "Case.AbsorbedCaseReleased":
+            statements.append(
+                (
+                    "UPDATE audit_merges SET released_at = %s WHERE survivor_id = %s"
+                    " AND absorbed_id = %s AND released_at IS NULL",
+                    (tracking.notification_id, record, event.absorbed_id),
+                )
+            )
+            dirty.add(event.absorbed_id)
+        return statements
 
     # --- queries ---------------------------------------------------------------------------------
     def trail(
@@ -97,11 +272,21 @@ class AuditView(View):
         event_type: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        visible_to: str = ALL,
         after: int = 0,
+        until_position: int | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
+        """Events after a position, oldest first, that ``visible_to`` reads (``ALL``: every
+        one), matching the filters; ``until_position`` bounds the scan."""
         where = ["position > %(after)s"]
         params: dict[str, Any] = {"after": after, "limit": limit}
+        if visible_to != ALL:
+            where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+            params["visible_to"] = visible_to
+        if until_position is not None:
+            where.append("position <= %(until_position)s")
+            params["until_position"] = until_position
         for column, value in (
             ("case_id", case_id),
             ("lead_id", lead_id),
@@ -124,10 +309,11 @@ class AuditView(View):
             params,
         )
 
-    def timeline(self, case_id: UUID) -> list[dict[str, Any]]:
+    def timeline(self, case_id: UUID, visible_to: str = ALL) -> list[dict[str, Any]]:
         """Every event of the case and of every case merged into it, in log order; of a case
         since released by an un-merge, only the events before the release ("after an
-        un-merge neither side sees the other's later events")."""
+        un-merge neither side sees the other's later events"); of those, the ones
+        ``visible_to`` reads (every one, for a county that may see the case)."""
         return self.query(
             f"""WITH RECURSIVE family(id, until) AS (
                    SELECT %(case_id)s::uuid, NULL::bigint
@@ -146,8 +332,9 @@ class AuditView(View):
                FROM audit_events e WHERE EXISTS (
                    SELECT 1 FROM family f
                    WHERE f.id = e.aggregate_id AND (f.until IS NULL OR e.position < f.until))
+                 AND (%(everyone)s OR e.visible_to @> ARRAY[%(visible_to)s]::text[])
                ORDER BY position""",
-            {"case_id": case_id},
+            {"case_id": case_id, "visible_to": visible_to, "everyone": visible_to == ALL},
         )
 
     def head(self, position: int | None = None) -> dict[str, Any] | None:

@@ -23,12 +23,18 @@ SORTABLE = {
 }
 
 
-#: A county sees a case it has a grant on, a case merged into one it has a grant on, and the
-#: survivor of its own case, while the merge stands (``domain.access.can_see_case``).
+#: A county sees a case it has a grant on, a case merged (directly or through a chain of
+#: merges) into one it has a grant on, and the survivor of its own case, while the merge stands
+#: (``domain.access.can_see_case``).
 VISIBLE_TO = (
     "(visible_to @> ARRAY[%(visible_to)s]::text[]"
-    " OR EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = case_search.merged_into"
-    " AND s.visible_to @> ARRAY[%(visible_to)s]::text[])"
+    " OR (merged_into IS NOT NULL AND EXISTS ("
+    "WITH RECURSIVE survivors(id) AS ("
+    " SELECT case_search.merged_into"
+    " UNION SELECT s.merged_into FROM case_search s JOIN survivors ON s.case_id = survivors.id"
+    " WHERE s.merged_into IS NOT NULL)"
+    " SELECT 1 FROM survivors JOIN case_search s ON s.case_id = survivors.id"
+    " WHERE s.visible_to @> ARRAY[%(visible_to)s]::text[]))"
     " OR EXISTS (SELECT 1 FROM case_search a WHERE a.merged_into = case_search.case_id"
     " AND a.county = %(visible_to)s))"
 )

@@ -136,12 +136,40 @@ LEAD_TITLE = "coalesce((SELECT summary FROM workspace_leads WHERE lead_id = %s),
 CASE_TITLE = "coalesce((SELECT number || ' ' || title FROM workspace_cases WHERE case_id = %s), '')"
 
 
-def _ack(lead_id: Any, county: str) -> str:
-    return f"ack:{lead_id}:{county}"
+def _ack(referral_id: Any) -> str:
+    """One acknowledgement item per referral (a re-referral to the same county is a new one)."""
+    return f"ack:{referral_id}"
 
 
-def _fb(lead_id: Any, county: str) -> str:
-    return f"feedback:{lead_id}:{county}"
+def _fb(referral_id: Any) -> str:
+    return f"feedback:{referral_id}"
+
+
+def _pending_fb(referral_id: Any) -> str:
+    return f"pending-feedback:{referral_id}"
+
+
+def _close_referral_item(
+    kind: str, e: Any, county: str, outcome: str, position: int
+) -> tuple[str, tuple[Any, ...]]:
+    """Marks done the county's open item of this kind for the referral the event names (an
+    event recorded before referral ids names none: the county's one open item on the lead)."""
+    return (
+        "UPDATE workspace_items SET done_at = %s, outcome = %s, done_position = %s,"
+        " done_event = %s WHERE kind = %s AND lead_id = %s AND county = %s AND done_at IS NULL"
+        " AND (%s::uuid IS NULL OR ref_id = %s::uuid)",
+        (
+            e.timestamp,
+            outcome,
+            position,
+            type(e).__qualname__,
+            kind,
+            e.originator_id,
+            county,
+            e.referral_id,
+            e.referral_id,
+        ),
+    )
 
 
 def lead_registered(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
@@ -164,12 +192,8 @@ def case_opened(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
 
 def referred(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     return [
-        (
-            "DELETE FROM workspace_items WHERE item_id = %s AND done_at IS NOT NULL",
-            (_ack(e.originator_id, e.to_county),),
-        ),
         _open(
-            _ack(e.originator_id, e.to_county),
+            _ack(e.referral_id),
             e.to_county,
             "acknowledge_referral",
             e,
@@ -182,15 +206,12 @@ def referred(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
         ),
         # The feedback deadline is known now; it becomes an item once the referral is accepted.
         (
-            "DELETE FROM workspace_items WHERE item_id = %s",
-            (f"pending-feedback:{e.originator_id}:{e.to_county}",),
-        ),
-        (
             "INSERT INTO workspace_items (item_id, county, kind, lead_id, title, created_at, due_at,"
             " done_at, outcome, ref_id, opened_position)"
-            " VALUES (%s, %s, 'feedback_deadline', %s, '', %s, %s, %s, 'pending', %s, %s)",
+            " VALUES (%s, %s, 'feedback_deadline', %s, '', %s, %s, %s, 'pending', %s, %s)"
+            " ON CONFLICT (item_id) DO NOTHING",
             (
-                f"pending-feedback:{e.originator_id}:{e.to_county}",
+                _pending_fb(e.referral_id),
                 e.to_county,
                 e.originator_id,
                 e.timestamp,
@@ -206,39 +227,43 @@ def referred(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
 def accepted(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
     county = e.actor.county
     return [
-        _close(_ack(e.originator_id, county), e, "accepted", position),
-        ("DELETE FROM workspace_items WHERE item_id = %s", (_fb(e.originator_id, county),)),
+        _close_referral_item("acknowledge_referral", e, county, "accepted", position),
         (
             "INSERT INTO workspace_items (item_id, county, kind, lead_id, from_county, title,"
-            " created_at, due_at, ref_id, opened_position) SELECT %s, %s, 'give_feedback', %s, %s, "
+            " created_at, due_at, ref_id, opened_position)"
+            " SELECT 'feedback:' || p.ref_id, %s, 'give_feedback', %s, %s, "
             + LEAD_TITLE
-            + ", %s, p.due_at, coalesce(%s, p.ref_id), %s FROM workspace_items p"
-            " WHERE p.item_id = %s",
+            + ", %s, p.due_at, p.ref_id, %s FROM workspace_items p"
+            " WHERE p.kind = 'feedback_deadline' AND p.lead_id = %s AND p.county = %s"
+            " AND (%s::uuid IS NULL OR p.ref_id = %s::uuid)"
+            " ORDER BY p.created_at DESC LIMIT 1 ON CONFLICT (item_id) DO NOTHING",
             (
-                _fb(e.originator_id, county),
                 county,
                 e.originator_id,
                 e.from_county,
                 e.originator_id,
                 e.timestamp,
-                e.referral_id,
                 position,
-                f"pending-feedback:{e.originator_id}:{county}",
+                e.originator_id,
+                county,
+                e.referral_id,
+                e.referral_id,
             ),
         ),
     ]
 
 
 def declined(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_ack(e.originator_id, e.actor.county), e, "declined", position)]
+    county = e.actor.county
+    return [_close_referral_item("acknowledge_referral", e, county, "declined", position)]
 
 
 def withdrawn(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_ack(e.originator_id, e.to_county), e, "withdrawn", position)]
+    return [_close_referral_item("acknowledge_referral", e, e.to_county, "withdrawn", position)]
 
 
 def feedback(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
-    return [_close(_fb(e.originator_id, e.actor.county), e, "given", position)]
+    return [_close_referral_item("give_feedback", e, e.actor.county, "given", position)]
 
 
 def lead_closed(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:

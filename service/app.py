@@ -6,7 +6,6 @@ from service.bulletins import BulletinUseCases
 from service.evidence import EvidenceUseCases
 from service.findings import FindingUseCases
 from service.leads import LeadUseCases
-from service.log import EventLogUseCases
 from service.merging import MergingUseCases
 from service.operations import OperationUseCases
 from service.rewards import RewardUseCases
@@ -19,7 +18,6 @@ class JointCaseApp(
     RewardUseCases,
     FindingUseCases,
     BulletinUseCases,
-    EventLogUseCases,
     EvidenceUseCases,
 ):
     """Leads, cases, merging, joint work, rewards, findings and bulletins (one event store)."""

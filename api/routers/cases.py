@@ -35,6 +35,7 @@ from api.schemas.cases import CasePublic, PoliceAdvicePublic
 from api.schemas.events import CaseEventsPublic
 from api.visible import VisibleCaseId
 from api.waiting import WaitFor, await_views
+from domain.access import case_list_scope
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -96,7 +97,7 @@ def get_case(
     responses=problems(401, 404, 422, 503),
 )
 def case_history(
-    case_id: VisibleCaseId, services: ServicesDep, wait_for: WaitFor = None
+    case_id: VisibleCaseId, services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
 ) -> CaseEventsPublic:
     """The whole history: every event of the case and of the cases merged into it (un-merges
     included), in log order, with positions, actor, times and reason. Read from the audit
@@ -105,9 +106,8 @@ def case_history(
     audit = services.views.audit
     until = services.app.log_position() if wait_for is None else wait_for
     await_views(services, [audit], until)
-    return CaseEventsPublic(
-        case_id=case_id, events=[event_public(row) for row in audit.timeline(case_id)]
-    )
+    rows = audit.timeline(case_id, visible_to=case_list_scope(officer.actor))
+    return CaseEventsPublic(case_id=case_id, events=[event_public(row) for row in rows])
 
 
 @router.post(

@@ -1,5 +1,6 @@
-"""/v1/events and /v1/audit: the global event log by position, the audit trail (with CSV and
-JSON Lines export) and its hash chain, for auditors and administrators. Every event is shown in
+"""/v1/events and /v1/audit: the global event log by position and the audit trail (with CSV and
+JSON Lines export), for auditors and administrators (each event as far as the caller's county
+may read it), and the log's hash chain, for auditors. Every event is shown in
 the one `EventPublic` shape; informant identities never appear."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from api.present import EVENT_COLUMNS, event_public, event_row
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.events import AuditPagePublic, ChainHeadPublic, EventLogPublic, VerificationPublic
 from api.waiting import WaitFor, await_views
-from domain.access import audit_county, require_audit_reader
+from domain.access import audit_scope, require_auditor
 from jointcase.storage import chain_signer, resolve_database
 from projections.chain import verify
 
@@ -37,20 +38,31 @@ _EXPORTS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/events", response_model=EventLogPublic, responses=problems(401, 403, 422))
+@router.get("/events", response_model=EventLogPublic, responses=problems(401, 403, 422, 503))
 def event_log(
     services: ServicesDep,
     officer: CurrentOfficer,
     after: Annotated[int, Query(ge=0, le=2**62, description="Last position seen.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait_for: WaitFor = None,
 ) -> EventLogPublic:
-    """Events after a position, oldest first. Page with `after=<next_after>`; positions can have
-    gaps, so never page by counting."""
-    page = services.app.event_log(after, limit, viewer=officer.actor)
+    """Events after a position, oldest first: every event for auditors, for an administrator
+    those its county may read. Page with `after=<next_after>`; positions can have gaps, so
+    never page by counting. Read from the audit trail once it holds the log up to `wait_for`
+    (default: the whole log as the request arrived; 503 with Retry-After if it is further
+    behind than a few seconds)."""
+    scope = audit_scope(officer.actor)
+    audit = services.views.audit
+    last_position = services.app.log_position()
+    await_views(services, [audit], last_position if wait_for is None else wait_for)
+    scanned = audit.position()
+    rows = audit.trail(visible_to=scope, after=after, until_position=scanned, limit=limit)
+    # a short page scanned the trail up to its position: page on from there
+    next_after = rows[-1]["position"] if len(rows) == limit else max(after, scanned)
     return EventLogPublic(
-        items=[event_public(record) for record in page.items],
-        next_after=page.next_after,
-        last_position=page.last_position,
+        items=[event_public(row) for row in rows],
+        next_after=next_after,
+        last_position=max(last_position, scanned),
     )
 
 
@@ -76,8 +88,10 @@ def audit_events(
     wait_for: WaitFor = None,
 ) -> object:
     """The audit trail, filtered; `format=csv` or `jsonl` exports every matching event (paged
-    internally). Informant identities never appear in it."""
-    county = audit_county(officer.actor, county)
+    internally): every event for auditors, for an administrator those its county may read
+    (`county` filters on the county whose staff recorded an event). Informant identities
+    never appear in it."""
+    scope = audit_scope(officer.actor)
     audit = services.views.audit
     await_views(services, [audit], wait_for)
     filters: dict[str, Any] = {
@@ -87,6 +101,7 @@ def audit_events(
         "county": county,
         "officer_id": officer_id,
         "event_type": event_type,
+        "visible_to": scope,
         "since": recorded_from,
         "until": recorded_to,
     }
@@ -147,7 +162,7 @@ def audit_verify(services: ServicesDep, officer: CurrentOfficer) -> object:
     """Checks the events table against the chain written with it (no read model): how many
     events up to which position; names the first altered, removed, inserted, reordered or
     unsigned event (409 then)."""
-    require_audit_reader(officer.actor)
+    require_auditor(officer.actor)
     db = resolve_database(services.settings)
     verifier = chain_signer(services.settings, db).verifier
     result = verify(db.conninfo(), verifier, schema=db.schema or "public")
@@ -162,7 +177,7 @@ def audit_head(
     position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> object:
     """The chain link at a position (default: the latest), to keep outside the system."""
-    require_audit_reader(officer.actor)
+    require_auditor(officer.actor)
     head = services.views.audit.head(position)
     if head is None:
         raise ApiProblem(404, "the audit chain is empty", "not-found")

@@ -15,7 +15,7 @@ from api.schemas.proofs import (
     InclusionProofPublic,
     PublicKeyPublic,
 )
-from domain.access import require_audit_reader
+from domain.access import require_audit_reader, require_auditor
 from jointcase.checkpoints import Checkpoint, Checkpoints, ProofError
 from jointcase.storage import chain_signer, resolve_database
 
@@ -49,7 +49,7 @@ def checkpoint(
     services: ServicesDep, officer: CurrentOfficer, tree_size: Size = None
 ) -> CheckpointPublic:
     """The latest signed checkpoint (or the one of `tree_size`), to keep outside."""
-    require_audit_reader(officer.actor)
+    require_auditor(officer.actor)
     found = _checkpoint(services, tree_size)
     db = resolve_database(services.settings)
     verifier = chain_signer(services.settings, db).verifier
@@ -69,7 +69,7 @@ def inclusion(
 ) -> InclusionProofPublic:
     """The proof that the event at `position` is in a checkpoint's tree (default: the latest);
     409 when the chain no longer matches the checkpoint or holds no such event."""
-    require_audit_reader(officer.actor)
+    require_auditor(officer.actor)
     found = _checkpoint(services, tree_size)
     try:
         proof = _checkpoints(services).inclusion(position, found)
@@ -90,7 +90,7 @@ def consistency(
     second: Size = None,
 ) -> ConsistencyProofPublic:
     """The proof that a later checkpoint (default: the latest) contains an earlier one."""
-    require_audit_reader(officer.actor)
+    require_auditor(officer.actor)
     earlier, later = _checkpoint(services, first), _checkpoint(services, second)
     try:
         proof = _checkpoints(services).consistency(earlier, later)

@@ -87,10 +87,11 @@ def search_cases(
     responses=problems(401, 404, 422, 503),
 )
 def case_timeline(
-    case_id: VisibleCaseId, services: ServicesDep, wait_for: WaitFor = None
+    case_id: VisibleCaseId, services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
 ) -> CaseEventsPublic:
     """Every event of the case and of the cases merged into it, in log order, with actor, time
     and reason; an un-merge shows as MergeReversed / AbsorbedCaseReleased."""
     await_views(services, [services.views.audit], wait_for)
-    events = [event_public(row) for row in services.views.audit.timeline(case_id)]
+    rows = services.views.audit.timeline(case_id, visible_to=case_list_scope(officer.actor))
+    events = [event_public(row) for row in rows]
     return CaseEventsPublic(case_id=case_id, events=events)

@@ -7,8 +7,9 @@ What the matrix encodes (api/deps.py, domain/access.py, the domain rules; "Who s
 - a county unrelated to a lead or case gets 404 `not-found` on every route of it, worded exactly
   as for a record that does not exist;
 - the committee reads cases (200) but not leads (404); auditors read everything;
-- the event log is for auditors and administrators only (403 for the others), an administrator
-  reading only its own county's events;
+- the event log and audit trail are for auditors and administrators only (403 for the others),
+  an administrator reading only the events of its county's records (the trail's `visible_to`);
+  the log as a whole (chain head, verification) is for auditors only;
 - what an answer takes away: a declined or withdrawn referral, a declined invitation or merge
   proposal, an un-merge leave the county 404 on the record; the county of an absorbed case
   reads the survivor while merged;

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from fastapi import FastAPI
@@ -43,7 +44,11 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[role, county]}", **headers}
 
     def get(self, role: str, county: str, path: str, /, **params: Any):
-        return self.client.get(path, params=params, headers=self.auth(role, county))
+        """GET with the query written in ``path`` (``?x=y``) and ``params`` both sent (the
+        client would otherwise replace the path's query with ``params``, even an empty one)."""
+        path, _, query = path.partition("?")
+        merged = [*parse_qsl(query, keep_blank_values=True), *params.items()]
+        return self.client.get(path, params=merged, headers=self.auth(role, county))
 
     def post(self, role: str, county: str, path: str, body: dict | None = None, **headers: str):
         return self.client.post(path, json=body or {}, headers=self.auth(role, county, **headers))

@@ -37,7 +37,7 @@ def test_proofs_over_http_check_offline(live: World) -> None:
     first = Checkpoint.from_dict(live.get("auditor", "/v1/audit/checkpoint").json())
     lead(live)
     issue(live)
-    second = Checkpoint.from_dict(live.get("admin", "/v1/audit/checkpoint").json())
+    second = Checkpoint.from_dict(live.get("auditor", "/v1/audit/checkpoint").json())
     key = live.get("auditor", "/v1/audit/public-key").json()
     verifier = ChainVerifier.from_text(key["public_key"])
     assert key["key_id"] == verifier.key_id
@@ -49,3 +49,10 @@ def test_proofs_over_http_check_offline(live: World) -> None:
     check_consistency(consistent.json(), first, second, verifier)
     for path in ("/v1/audit/checkpoint", "/v1/audit/public-key"):
         assert_problem(live.get(YANGGAO, path), 403, "permission-denied")
+    # the checkpoints and proofs tell how many events every county recorded: auditors only
+    for path, params in (
+        ("/v1/audit/checkpoint", {}),
+        ("/v1/audit/proofs/inclusion", {"position": position}),
+        ("/v1/audit/proofs/consistency", {"first": first.tree_size}),
+    ):
+        assert_problem(live.get("admin", path, **params), 403, "permission-denied")

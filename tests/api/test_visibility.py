@@ -77,7 +77,19 @@ def test_after_an_unmerge_neither_side_sees_the_other_later_events(api: Api):
     assert "Case.SeizureRecorded" in {e["type"] for e in own}
 
 
-def test_an_administrator_reads_only_its_own_county_events(api: Api):
+def feed(api: Api, role: str, county: str) -> list[dict[str, Any]]:
+    """The whole event feed as the county's administrator (or an auditor) reads it."""
+    last = api.services.app.log_position()
+    events: list[dict[str, Any]] = []
+    after = 0
+    while after < last:
+        page = ok(api.get(role, county, "/v1/events", after=after, limit=1000, wait_for=last))
+        events.extend(page["items"])
+        after = page["next_after"]
+    return events
+
+
+def test_an_administrator_reads_the_events_of_its_county_records_only(api: Api):
     case = ok(
         api.post("officer", OWN, "/v1/cases", {"case_type": "counterfeit", "title": "G6"}), 201
     )
@@ -86,20 +98,35 @@ def test_an_administrator_reads_only_its_own_county_events(api: Api):
         api.post("officer", UNRELATED, "/v1/cases", {"case_type": "counterfeit", "title": "G7"}),
         201,
     )
+    # a case of OWN that THIRD was asked to assist: THIRD's records include it
+    asked = ok(
+        api.post("officer", OWN, "/v1/cases", {"case_type": "counterfeit", "title": "G8"}), 201
+    )
+    body = {"to_county": THIRD, "request": "who rents the depot?"}
+    ok(api.post("officer", OWN, f"/v1/cases/{asked['id']}/assistance-requests", body), 201)
     last = api.services.app.log_position()
-    feed: list[dict[str, Any]] = []
-    after = 0
-    while after < last:
-        page = ok(api.get("admin", UNRELATED, "/v1/events", after=after, limit=1000))
-        feed.extend(page["items"])
-        after = page["next_after"]
-    assert feed, "its own county's events are in its feed"
-    assert {e["actor"]["county"] for e in feed} == {UNRELATED}
+
+    unrelated = feed(api, "admin", UNRELATED)
+    assert unrelated, "its own county's events are in its feed"
+    assert {case["id"], asked["id"]}.isdisjoint({e["aggregate_id"] for e in unrelated})
     trail = ok(api.get("admin", UNRELATED, "/v1/audit/events", wait_for=last, limit=1000))
-    assert {e["actor"]["county"] for e in trail["items"]} == {UNRELATED}
-    other = api.get("admin", UNRELATED, "/v1/audit/events", county=OWN)
-    assert other.status_code == 403 and other.json()["rule"] == "permission-denied"
+    assert {case["id"], asked["id"]}.isdisjoint({e["aggregate_id"] for e in trail["items"]})
+    # another county's filter only narrows what it may read: none of OWN's records
+    other = ok(api.get("admin", UNRELATED, "/v1/audit/events", county=OWN, case_id=case["id"]))
+    assert other["items"] == []
+    export = api.get("admin", UNRELATED, "/v1/audit/events", case_id=case["id"], format="jsonl")
+    assert export.status_code == 200 and export.text == ""
+
     mine = ok(api.get("admin", OWN, "/v1/audit/events", case_id=case["id"], wait_for=last))
     assert len(mine["items"]) == 2
+    third = {e["aggregate_id"] for e in feed(api, "admin", THIRD)}
+    assert asked["id"] in third and case["id"] not in third
     everything = ok(api.get("auditor", UNRELATED, "/v1/audit/events", case_id=case["id"]))
     assert len(everything["items"]) == 2
+    assert {case["id"], asked["id"]} <= {e["aggregate_id"] for e in feed(api, "auditor", OWN)}
+
+
+def test_a_declined_invitation_takes_the_case_events_out_of_the_administrator_feed(api: Api):
+    declined = case_co_handling_declined(api)["case"]
+    assert declined not in {e["aggregate_id"] for e in feed(api, "admin", NEIGHBOUR)}
+    assert declined in {e["aggregate_id"] for e in feed(api, "admin", OWN)}

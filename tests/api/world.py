@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -38,7 +39,10 @@ class World:
         return self.client.post(path, json=body or {}, headers=self.as_(who, **headers))
 
     def get(self, who: str, path: str, **params):
-        return self.client.get(path, params=params, headers=self.as_(who))
+        # the query written in the path is sent too (the client would replace it with params)
+        path, _, query = path.partition("?")
+        merged = [*parse_qsl(query, keep_blank_values=True), *params.items()]
+        return self.client.get(path, params=merged, headers=self.as_(who))
 
 
 def make_world() -> Iterator[World]:
