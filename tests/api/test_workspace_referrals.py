@@ -47,8 +47,9 @@ def refer(w: World, lead: str, county: str) -> dict:
     return post(w, XINGHE, f"/v1/leads/{lead}/referrals", body)
 
 
-def referral_ids(w: World, lead: str, county: str) -> list[str]:
-    log = w.get("auditor", f"/v1/audit/events?lead_id={lead}&event_type=Lead.Referred").json()
+def referral_ids(w: World, lead: str, county: str, wait_for: int) -> list[str]:
+    path = f"/v1/audit/events?lead_id={lead}&event_type=Lead.Referred&wait_for={wait_for}"
+    log = w.get("auditor", path).json()
     return [e["data"]["referral_id"] for e in log["items"] if e["data"]["to_county"] == county]
 
 
@@ -71,7 +72,7 @@ def test_each_referral_keeps_its_own_item_and_a_late_withdrawal_is_still_charged
         w, XINGHE, f"/v1/leads/{late}/referrals/{SHANGYI}/withdrawal", {"reason": "no answer"}
     )["position"]
 
-    first, second = referral_ids(w, again, YANGGAO)
+    first, second = referral_ids(w, again, YANGGAO, last)
     items = w.get(YANGGAO, "/v1/workspace", include_done="true", wait_for=last).json()["items"]
     acks = {i["item_id"]: i for i in items if i["kind"] == "acknowledge_referral"}
     assert {a["lead_id"] for a in acks.values()} == {again}
