@@ -244,8 +244,7 @@ class CaseUseCases(JurisdictionUseCases):
         case = self._load(Case, case_id, viewer)
         totals = SeizureTotals()
         for member in self._with_absorbed(case):
-            for s in member.seizures:
-                totals = totals.add(s.value, s.sticks, member.case_type, s.disposition)
+            totals = totals.plus(member.seizure_totals())
         return totals
 
     def police_advice(self, case_id: UUID, *, viewer: Actor | None = None) -> list[str]:

@@ -26,7 +26,7 @@ from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction, Liaison
 from domain.lead import Lead
 from domain.lead_state import Corroboration, Feedback, Referral
-from domain.policy import Deadlines, PoliceThresholds
+from domain.policy import Deadlines, PoliceThresholds, SeizureTotals
 from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsISO, Role
 from service.ports import NOT_CONNECTED, Ports
 
@@ -37,13 +37,15 @@ SYSTEM_ACTOR = Actor(officer_id="system", county="000000", role=Role.ADMIN)
 #: How often a command without an expected version is re-run after losing a race.
 RETRIES = 30
 
-#: Dataclasses held in aggregate state, stored inside snapshots.
+#: Dataclasses held in aggregate state, stored inside snapshots (``Seizure`` only in snapshots of
+#: a case's class version 1, which are upcast on load).
 STATE_CLASSES: tuple[type, ...] = (
     Referral,
     Feedback,
     Corroboration,
     CoHandler,
     Seizure,
+    SeizureTotals,
     AssistanceRequest,
     PoliceReferral,
     MergeRecord,
