@@ -50,7 +50,6 @@ class SeizureTotals:
             counterfeit_unsold_value=self.counterfeit_unsold_value + (value if unsold else 0),
         )
 
-
     def plus(self, other: SeizureTotals) -> SeizureTotals:
         """The totals of two sets of seizures together (a case and a case merged into it)."""
         return SeizureTotals(

@@ -34,7 +34,7 @@ from api.schemas import (
 from api.schemas.cases import CasePublic, PoliceAdvicePublic
 from api.schemas.events import CaseEventsPublic
 from api.visible import VisibleCaseId
-from api.waiting import WaitFor, await_views
+from api.waiting import WaitFor, await_views, case_seizures
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -71,7 +71,7 @@ def get_case_by_number(
     not see is not found)."""
     case = services.app.find_case_number(number, viewer=officer.actor)
     response.headers["ETag"] = etag(case.version)
-    return case_public(case, services.app.police_advice(case.id))
+    return case_public(case, case_seizures(services, case), services.app.police_advice(case.id))
 
 
 @router.get("/{case_id:uuid}", response_model=CasePublic, responses=problems(*READ))
@@ -87,7 +87,11 @@ def get_case(
     case = services.app.get_case(case_id, version=version, as_of=as_of, viewer=officer.actor)
     current = version is None and as_of is None
     response.headers["ETag"] = etag(case.version)
-    return case_public(case, services.app.police_advice(case_id) if current else None)
+    return case_public(
+        case,
+        case_seizures(services, case),
+        services.app.police_advice(case_id) if current else None,
+    )
 
 
 @router.get(
