@@ -28,6 +28,7 @@ from domain.values import (
     CaseType,
     CoHandlerStatus,
     Context,
+    IdSet,
     required_text,
 )
 
@@ -44,7 +45,7 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A snapshot taken when the state held every seizure: keep their ids and totals."""
         seizures = state.pop("seizures")
-        state["seizure_ids"] = {str(s.seizure_id): s.county for s in seizures}
+        state["seizure_ids"] = IdSet(s.seizure_id.hex for s in seizures)
         totals = SeizureTotals()
         for s in seizures:
             totals = totals.add(s.value, s.sticks, CaseType(state["case_type"]), s.disposition)
@@ -79,7 +80,7 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, Aggregate
             case.outcome = None
             case.close_reason = None
             case.co_handlers = {}
-            case.seizure_ids = {}
+            case.seizure_ids = IdSet()
             case.seized = SeizureTotals()
             case.assistance = {}
             case.merged_into = None

@@ -30,6 +30,7 @@ from domain.values import (
     CoHandlerStatus,
     Context,
     Disposition,
+    IdSet,
     PriceBasis,
 )
 
@@ -134,7 +135,7 @@ class CaseState(_Aggregate):
     # Seizures themselves are not kept (a case can hold thousands: they are in the read model
     # of seizures); only what the rules use: which ids were recorded (by which county) and the
     # running totals the police thresholds are checked against.
-    seizure_ids: dict[str, str] = field(init=False)  # seizure id -> the county that recorded it
+    seizure_ids: IdSet = field(init=False)  # seizure ids (hex), each recorded once
     seized: SeizureTotals = field(init=False)
     assistance: dict[str, AssistanceRequest] = field(init=False)
     merged_into: UUID | None = field(init=False)

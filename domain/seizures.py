@@ -32,7 +32,7 @@ class Seizures(CaseState):
         seized_at: datetime
 
         def apply(self, case: Seizures) -> None:
-            case.seizure_ids[str(self.seizure_id)] = self.actor.county
+            case.seizure_ids.add(self.seizure_id.hex)
             case.seized = case.seized.add(
                 self.value, self.sticks, case.case_type, Disposition(self.disposition)
             )
@@ -65,7 +65,7 @@ class Seizures(CaseState):
             disposition = Disposition(disposition)
         except ValueError as e:
             raise InvalidInput(str(e)) from e
-        if str(seizure_id) in self.seizure_ids:
+        if seizure_id.hex in self.seizure_ids:
             raise InvalidInput(f"seizure {seizure_id} is already recorded")
         self.trigger_event(
             self.SeizureRecorded,

@@ -27,7 +27,15 @@ from domain.jurisdiction import CaseNumberSequence, Jurisdiction, Liaison
 from domain.lead import Lead
 from domain.lead_state import Corroboration, Feedback, Referral
 from domain.policy import Deadlines, PoliceThresholds, SeizureTotals
-from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsISO, Role
+from domain.values import (
+    Actor,
+    ActorAsDict,
+    Context,
+    DataclassAsDict,
+    DateAsISO,
+    IdSetAsText,
+    Role,
+)
 from service.ports import NOT_CONNECTED, Ports
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -117,6 +125,7 @@ class Store(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
+        transcoder.register(IdSetAsText())
         for state_class in STATE_CLASSES:
             transcoder.register(DataclassAsDict(state_class))
 

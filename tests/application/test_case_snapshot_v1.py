@@ -8,13 +8,16 @@ sold and unsold, and its snapshot at its last version."""
 
 from __future__ import annotations
 
+import base64
 import json
+import unittest.mock
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from domain.case import Case
@@ -23,6 +26,7 @@ from domain.policy import SeizureTotals
 from service.app import JointCaseApp
 from tests.domain.gwt import T0, XINGHE, ctx
 
+ANY_TEXT = unittest.mock.ANY
 RECORDED = json.loads((Path(__file__).parent / "data" / "case_snapshot_v1.json").read_text())
 
 
@@ -87,3 +91,17 @@ def test_a_case_whose_latest_snapshot_is_version_1_loads_and_takes_new_seizures(
     case = app.get_case(case_id)
     assert case.version == len(RECORDED["events"]) + 1 and case.seizure_count() == 5
     assert case.seizure_totals().sticks == EXPECTED_TOTALS.sticks + 1_000
+
+
+def test_a_snapshot_now_holds_the_ids_compactly_and_loads_as_replay_gives(
+    app: JointCaseApp,
+) -> None:
+    case = replayed(app)
+    stored_now = app.mapper.to_stored_event(Snapshot.take(case))
+    state = json.loads(stored_now.state)["state"]
+    assert state["class_version"] == 2 and "seizures" not in state
+    assert state["seizure_ids"] == {"_type_": "id_set", "_data_": ANY_TEXT}
+    assert len(base64.b64decode(state["seizure_ids"]["_data_"])) == 4 * 16  # 16 bytes an id
+    again = app.mapper.to_domain_event(stored_now).mutate(None)
+    assert again.public_state() == case.public_state()
+    assert again.seizure_ids == case.seizure_ids and again.seizure_totals() == EXPECTED_TOTALS
