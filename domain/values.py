@@ -262,5 +262,4 @@ class IdSetAsText(Transcoding):
         return base64.b64encode(bytes.fromhex("".join(sorted(obj)))).decode("ascii")
 
     def decode(self, data: str) -> IdSet:
-        digits = base64.b64decode(data).hex()
-        return IdSet(digits[i : i + 32] for i in range(0, len(digits), 32))
+        return IdSet(base64.b64decode(data).hex(" ", 16).split())
