@@ -68,16 +68,14 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-#: The events counted when they happen in the quarter (seizures are summed by the database).
-IN_QUARTER = (
-    "Lead.Referred",
-    "Case.Opened",
+#: Changes of a case counted when they happen in the quarter to a case of the county (or, for
+#: joint handling, by the county); the other events of the quarter are read only when they name
+#: the county (seizures are summed by the database).
+CASE_CHANGES = (
     "Case.MergedInto",
     "Case.CaseAbsorbed",
     "Case.CoHandlerJoined",
     "Case.ReferredToPolice",
-    "Finding.Recorded",
-    "PriceInspection.Recorded",
 )
 #: What may follow a referral, at any time up to the bulletin's position.
 REFERRAL_ANSWERS = (
@@ -95,15 +93,30 @@ def bulletin_data(
     """The county's figures for the quarter from the audit trail up to ``as_of``.
 
     Time linear in the quarter's events: the quarter's rows are found by their time
-    (``audit_events_time``), its seizures summed per case by the database, and what lies outside
+    (``audit_events_time``), those of other counties left in the database, the county's
+    seizures summed per case by the database, and what lies outside
     the quarter is looked up by aggregate id (``audit_events_aggregate``): the cases' openings
     (county and type), the answers to the quarter's referrals and the joint operations' cases.
     Only rows up to ``as_of`` are read, so the same position gives the same figures."""
     start, end = quarter.bounds(tz)
     rows = audit.query(
-        f"SELECT {_ROW} FROM audit_events WHERE recorded_at >= %s AND recorded_at < %s"
-        " AND position <= %s AND event_type = ANY(%s) ORDER BY position",
-        (start, end, as_of, list(IN_QUARTER)),
+        f"SELECT {_ROW} FROM audit_events WHERE recorded_at >= %(start)s"
+        " AND recorded_at < %(end)s AND position <= %(as_of)s AND ("
+        " (event_type = 'Lead.Referred'"
+        "  AND (county = %(county)s OR data->>'to_county' = %(county)s))"
+        " OR (event_type = 'Case.Opened' AND data->>'county' = %(county)s)"
+        " OR event_type = ANY(%(case_types)s)"
+        " OR (event_type = 'Finding.Recorded' AND data->>'county' = %(county)s)"
+        " OR (event_type = 'PriceInspection.Recorded' AND %(county)s IN"
+        "  (data->>'inspecting_county', data->>'inspected_county'))"
+        ") ORDER BY position",
+        {
+            "start": start,
+            "end": end,
+            "as_of": as_of,
+            "county": county,
+            "case_types": list(CASE_CHANGES),
+        },
     )
     seized = audit.query(
         "SELECT aggregate_id, count(*) AS seizures, sum((data->>'sticks')::bigint) AS sticks,"
