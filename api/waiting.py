@@ -4,13 +4,12 @@ have applied the log up to the position a write answered with."""
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 
 from api.deps import Services
 from api.errors import ApiProblem
-from domain.case import Case
 from projections.base import View
 
 WaitFor = Annotated[
@@ -44,29 +43,6 @@ def await_views(services: Services, views: list[View], position: int | None) -> 
             raise ApiProblem(
                 503,
                 f"view(s) {', '.join(behind)} have not reached position {position} yet",
-                "view-behind",
-                {"Retry-After": "1"},
-            )
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
-
-
-def case_seizures(services: Services, case: Case) -> list[dict[str, Any]]:
-    """The case's seizures at its version, from the read model of seizures. The case knows how
-    many it has: the read is waited for (briefly) until the view holds them all, so a case read
-    right after recording a seizure shows it; 503 with Retry-After if the view stays behind."""
-    view = services.views.seizures
-    expected = case.seizure_count()
-    deadline = time.monotonic() + services.settings.wait_timeout
-    pause = 0.005
-    while True:
-        rows = view.of_case(case.id, case.version)
-        if len(rows) >= expected:
-            return rows
-        if time.monotonic() >= deadline:
-            raise ApiProblem(
-                503,
-                f"view {view.name} holds {len(rows)} of the case's {expected} seizures yet",
                 "view-behind",
                 {"Retry-After": "1"},
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from domain.case_state import CaseState
@@ -30,6 +31,23 @@ class Seizures(CaseState):
         disposition: str
         place: str
         seized_at: datetime
+
+        def details(self) -> dict[str, Any]:
+            """The seizure as a case shows it (the read model of seizures stores this)."""
+            return {
+                "seizure_id": self.seizure_id,
+                "county": self.actor.county,
+                "officer_id": self.actor.officer_id,
+                "brand": self.brand,
+                "specification": self.specification,
+                "sticks": self.sticks,
+                "value": self.value,
+                "price_basis": self.price_basis,
+                "disposition": self.disposition,
+                "place": self.place,
+                "seized_at": self.seized_at,
+                "recorded_at": self.timestamp,
+            }
 
         def apply(self, case: Seizures) -> None:
             case.seizure_ids.add(self.seizure_id.hex)

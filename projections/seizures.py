@@ -14,6 +14,7 @@ import psycopg
 from domain.case import Case
 from projections.base import Batch, BatchProjection, View
 
+#: The case and its version, then the seizure's details (``Case.SeizureRecorded.details``).
 COLUMNS = (
     "case_id, case_version, seizure_id, county, officer_id, brand, specification, sticks, value,"
     " price_basis, disposition, place, seized_at, recorded_at"
@@ -45,22 +46,7 @@ class SeizuresView(View):
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         rows = [
-            (
-                n.originator_id,
-                n.originator_version,
-                e.seizure_id,
-                e.actor.county,
-                e.actor.officer_id,
-                e.brand,
-                e.specification,
-                e.sticks,
-                e.value,
-                e.price_basis,
-                e.disposition,
-                e.place,
-                e.seized_at,
-                e.timestamp,
-            )
+            (n.originator_id, n.originator_version, *e.details().values())
             for e, _, n in batch
             if isinstance(e, Case.SeizureRecorded)
         ]
