@@ -8,7 +8,8 @@
 A fresh database gets the generated log of ``bench/bulletins/log.py`` (the rebuild bench's bulk
 history over two years, plus operations, price inspections and late answers), the audit trail is
 brought up to date and ``VACUUM ANALYZE``d. The quarter with the most events is measured: one
-bulletin (the county with the most seizures in it; median of ``--runs``) and the six counties'
+bulletin (the county with the most seizures in it; median of ``--runs``, ``--old-runs`` for the
+old path) and the six counties'
 bulletins of the quarter one after another (median of ``--runs``), each as the service makes
 it: figures, then their canonical JSON. The old path runs only up to ``--old-up-to`` events
 (it is quadratic), and its bytes are compared with the new path's for the six counties."""
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--old-up-to", type=int, default=100_000, help="0: never the old path")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--old-runs", type=int, default=1, help="runs of the old path")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
@@ -107,7 +109,7 @@ def main() -> None:
             new_six, new_bytes = timed(lambda: six(audit, bulletin_data, quarter, head), args.runs)
             measured["new"] = {"one_s": new_one, "six_s": new_six}
             if head <= args.old_up_to:
-                runs = min(args.runs, 3)
+                runs = args.old_runs
                 old_one, _ = timed(lambda: one(bulletin_data_by_scan), runs)
                 old_six, old_bytes = timed(
                     lambda: six(audit, bulletin_data_by_scan, quarter, head), runs
