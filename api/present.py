@@ -25,10 +25,14 @@ def lead_public(lead: Lead) -> LeadPublic:
     return LeadPublic.model_validate(lead.public_state())
 
 
-def case_public(case: Case, police_advice: list[str] | None = None) -> CasePublic:
+def case_public(
+    case: Case, seizures: list[dict[str, Any]], police_advice: list[str] | None = None
+) -> CasePublic:
+    """The case with its seizures (rows of the read model of seizures, at the case's version)."""
     state = case.public_state()
-    for seizure in state["seizures"]:
-        seizure["quantity"] = describe_sticks(seizure["sticks"])
+    state["seizures"] = [
+        {**seizure, "quantity": describe_sticks(seizure["sticks"])} for seizure in seizures
+    ]
     totals = case.seizure_totals()
     state["totals"] = {"value": totals.value, "quantity": describe_sticks(totals.sticks)}
     state["police_advice"] = police_advice

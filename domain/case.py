@@ -21,6 +21,7 @@ from domain.events import JointCreated, JointEvent, stamp
 from domain.evidence import EvidenceFiles
 from domain.merging import Merging
 from domain.police import PoliceReferrals
+from domain.policy import SeizureTotals
 from domain.seizures import Seizures
 from domain.values import (
     CaseOutcome,
@@ -28,12 +29,28 @@ from domain.values import (
     CaseType,
     CoHandlerStatus,
     Context,
+    IdSet,
     required_text,
 )
 
 
 class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, EvidenceFiles, Aggregate):
-    """A case. State is only assigned by the events' ``apply``; the public methods check the rules."""
+    """A case. State is only assigned by the events' ``apply``; the public methods check the rules.
+
+    Class version 2: seizures are no longer kept in the state, only their ids and running
+    totals; a snapshot of version 1 (with every seizure) is upcast to that on load."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken when the state held every seizure: keep their ids and totals."""
+        seizures = state.pop("seizures")
+        state["seizure_ids"] = IdSet(s.seizure_id.hex for s in seizures)
+        totals = SeizureTotals()
+        for s in seizures:
+            totals = totals.add(s.value, s.sticks, CaseType(state["case_type"]), s.disposition)
+        state["seized"] = totals
 
     class Event(JointEvent):
         pass
@@ -64,7 +81,8 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, EvidenceF
             case.outcome = None
             case.close_reason = None
             case.co_handlers = {}
-            case.seizures = []
+            case.seizure_ids = IdSet()
+            case.seized = SeizureTotals()
             case.assistance = {}
             case.merged_into = None
             case.merged_into_number = None
@@ -194,7 +212,7 @@ class Case(Seizures, CoHandling, Assistance, Merging, PoliceReferrals, EvidenceF
             "outcome": str(self.outcome) if self.outcome else None,
             "close_reason": self.close_reason,
             "co_handlers": [vars(h).copy() for h in self.co_handlers.values()],
-            "seizures": [vars(s).copy() for s in self.seizures],
+            "seizure_count": len(self.seizure_ids),
             "assistance": [vars(a).copy() for a in self.assistance.values()],
             "merged_into": self.merged_into,
             "merged_into_number": self.merged_into_number,

@@ -21,6 +21,7 @@ from domain.errors import (
     NotCaseParticipant,
     NotLeadCounty,
 )
+from domain.policy import SeizureTotals
 from domain.values import (
     Actor,
     CaseOutcome,
@@ -29,6 +30,7 @@ from domain.values import (
     CoHandlerStatus,
     Context,
     Disposition,
+    IdSet,
     PriceBasis,
 )
 
@@ -81,6 +83,10 @@ class PoliceReferral:
 
 @dataclass
 class Seizure:
+    """A seizure as the state of a case held it until class version 2 (each one in the state
+    and its snapshots). Kept so that snapshots of that shape still decode; a case now keeps only
+    the ids and running totals (``CaseState.seizure_ids``, ``CaseState.seized``)."""
+
     seizure_id: UUID
     county: str
     officer_id: str
@@ -126,7 +132,11 @@ class CaseState(_Aggregate):
     outcome: CaseOutcome | None = field(init=False)
     close_reason: str | None = field(init=False)
     co_handlers: dict[str, CoHandler] = field(init=False)
-    seizures: list[Seizure] = field(init=False)
+    # Seizures themselves are not kept (a case can hold thousands: they are in the read model
+    # of seizures); only what the rules use: which ids were recorded (by which county) and the
+    # running totals the police thresholds are checked against.
+    seizure_ids: IdSet = field(init=False)  # seizure ids (hex), each recorded once
+    seized: SeizureTotals = field(init=False)
     assistance: dict[str, AssistanceRequest] = field(init=False)
     merged_into: UUID | None = field(init=False)
     merged_into_number: str | None = field(init=False)

@@ -50,6 +50,15 @@ class SeizureTotals:
             counterfeit_unsold_value=self.counterfeit_unsold_value + (value if unsold else 0),
         )
 
+    def plus(self, other: SeizureTotals) -> SeizureTotals:
+        """The totals of two sets of seizures together (a case and a case merged into it)."""
+        return SeizureTotals(
+            value=self.value + other.value,
+            sticks=self.sticks + other.sticks,
+            counterfeit_sold_value=self.counterfeit_sold_value + other.counterfeit_sold_value,
+            counterfeit_unsold_value=self.counterfeit_unsold_value + other.counterfeit_unsold_value,
+        )
+
 
 def police_advice(totals: SeizureTotals, thresholds: PoliceThresholds) -> list[str]:
     """Names each threshold the totals reach; an empty list means no referral is advised."""

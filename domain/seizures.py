@@ -1,12 +1,17 @@
-"""Seizures (查获) recorded on a case by its lead county or a joined co-handler, and their totals."""
+"""Seizures (查获) recorded on a case by its lead county or a joined co-handler, and their totals.
+
+The case keeps the ids and running totals, not the seizures: their details are shown from the
+read model of seizures (``projections/seizures.py``), so a case with thousands of seizures
+loads (and snapshots) as fast as one with none."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from domain.case_state import CaseState, Seizure
+from domain.case_state import CaseState
 from domain.errors import InvalidInput, NonPositiveQuantity
 from domain.events import JointEvent, stamp
 from domain.policy import SeizureTotals
@@ -27,22 +32,27 @@ class Seizures(CaseState):
         place: str
         seized_at: datetime
 
+        def details(self) -> dict[str, Any]:
+            """The seizure as a case shows it (the read model of seizures stores this)."""
+            return {
+                "seizure_id": self.seizure_id,
+                "county": self.actor.county,
+                "officer_id": self.actor.officer_id,
+                "brand": self.brand,
+                "specification": self.specification,
+                "sticks": self.sticks,
+                "value": self.value,
+                "price_basis": self.price_basis,
+                "disposition": self.disposition,
+                "place": self.place,
+                "seized_at": self.seized_at,
+                "recorded_at": self.timestamp,
+            }
+
         def apply(self, case: Seizures) -> None:
-            case.seizures.append(
-                Seizure(
-                    seizure_id=self.seizure_id,
-                    county=self.actor.county,
-                    officer_id=self.actor.officer_id,
-                    brand=self.brand,
-                    specification=self.specification,
-                    sticks=self.sticks,
-                    value=self.value,
-                    price_basis=PriceBasis(self.price_basis),
-                    disposition=Disposition(self.disposition),
-                    place=self.place,
-                    seized_at=self.seized_at,
-                    recorded_at=self.timestamp,
-                )
+            case.seizure_ids.add(self.seizure_id.hex)
+            case.seized = case.seized.add(
+                self.value, self.sticks, case.case_type, Disposition(self.disposition)
             )
 
     def record_seizure(
@@ -73,7 +83,7 @@ class Seizures(CaseState):
             disposition = Disposition(disposition)
         except ValueError as e:
             raise InvalidInput(str(e)) from e
-        if any(s.seizure_id == seizure_id for s in self.seizures):
+        if seizure_id.hex in self.seizure_ids:
             raise InvalidInput(f"seizure {seizure_id} is already recorded")
         self.trigger_event(
             self.SeizureRecorded,
@@ -90,7 +100,8 @@ class Seizures(CaseState):
         )
 
     def seizure_totals(self) -> SeizureTotals:
-        totals = SeizureTotals()
-        for s in self.seizures:
-            totals = totals.add(s.value, s.sticks, self.case_type, s.disposition)
-        return totals
+        """The case's own totals, summed as each seizure was recorded."""
+        return self.seized
+
+    def seizure_count(self) -> int:
+        return len(self.seizure_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -243,3 +244,22 @@ class DataclassAsDict(Transcoding):
             if data.get(name) is not None:
                 data[name] = enum(data[name])
         return self.type(**data)
+
+
+class IdSet(set[str]):
+    """A set of ids (UUIDs as 32 hex digits) that a snapshot stores compactly: a case's seizure
+    ids, which can run to thousands."""
+
+
+class IdSetAsText(Transcoding):
+    """Stores an ``IdSet`` as one base64 text of the ids' 16 bytes each, in sorted order (22
+    characters an id instead of a quoted string of 38): a snapshot stays small and decodes fast."""
+
+    type = IdSet
+    name = "id_set"
+
+    def encode(self, obj: IdSet) -> str:
+        return base64.b64encode(bytes.fromhex("".join(sorted(obj)))).decode("ascii")
+
+    def decode(self, data: str) -> IdSet:
+        return IdSet(base64.b64decode(data).hex(" ", 16).split())

@@ -150,6 +150,10 @@ class AuditView(View):
         "CREATE INDEX IF NOT EXISTS audit_events_officer ON audit_events (officer_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events (event_type, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (recorded_at)",
+        # quarterly bulletins: a quarter's events of some types, a county's seizures in it
+        "CREATE INDEX IF NOT EXISTS audit_events_type_time ON audit_events (event_type, recorded_at)",
+        "CREATE INDEX IF NOT EXISTS audit_events_type_county_time"
+        " ON audit_events (event_type, county, recorded_at)",
     )
     COLUMNS = (
         "position, aggregate_id, aggregate_type, version, event_type, recorded_at, officer_id, "

@@ -19,6 +19,7 @@ from projections.meetings import MeetingsView
 from projections.operations import OperationsView
 from projections.price_inspections import PriceInspectionsView
 from projections.rewards import RewardsView
+from projections.seizures import SeizuresView
 from projections.workspace import WorkspaceView
 
 TView = TypeVar("TView", bound=View)
@@ -38,6 +39,7 @@ class Views:
     meetings: MeetingsView
     price_inspections: PriceInspectionsView
     bulletin_issues: BulletinIssuesView
+    seizures: SeizuresView
 
     def all(self) -> list[View]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -66,6 +68,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     MeetingsView,
     PriceInspectionsView,
     BulletinIssuesView,
+    SeizuresView,
 )
 NAMES = tuple(cls.name for cls in VIEW_CLASSES)
 
@@ -101,4 +104,5 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
         meetings=build(MeetingsView),
         price_inspections=build(PriceInspectionsView),
         bulletin_issues=build(BulletinIssuesView),
+        seizures=build(SeizuresView),
     )

@@ -244,9 +244,17 @@ class CaseUseCases(JurisdictionUseCases):
         case = self._load(Case, case_id, viewer)
         totals = SeizureTotals()
         for member in self._with_absorbed(case):
-            for s in member.seizures:
-                totals = totals.add(s.value, s.sticks, member.case_type, s.disposition)
+            totals = totals.plus(member.seizure_totals())
         return totals
+
+    def recorded_seizures(self, case: Case) -> list[dict[str, Any]]:
+        """The case's seizures up to its version, read from its history (the read model of
+        seizures serves them; this is for when it has not caught up with the case yet)."""
+        return [
+            event.details()
+            for event in self.events.get(case.id, lte=case.version)
+            if isinstance(event, Case.SeizureRecorded)
+        ]
 
     def police_advice(self, case_id: UUID, *, viewer: Actor | None = None) -> list[str]:
         """The thresholds the case (with its merged cases) reaches: advice, never a decision."""

@@ -37,8 +37,16 @@ from domain.informants import InformantCipher
 from domain.jurisdiction import CaseNumberSequence, Jurisdiction, Liaison
 from domain.lead import Lead
 from domain.lead_state import Corroboration, Feedback, Referral
-from domain.policy import Deadlines, PoliceThresholds
-from domain.values import Actor, ActorAsDict, Context, DataclassAsDict, DateAsISO, Role
+from domain.policy import Deadlines, PoliceThresholds, SeizureTotals
+from domain.values import (
+    Actor,
+    ActorAsDict,
+    Context,
+    DataclassAsDict,
+    DateAsISO,
+    IdSetAsText,
+    Role,
+)
 from service.ports import NOT_CONNECTED, Ports
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -90,13 +98,15 @@ class DatabaseUnavailable(Exception):
         self.uncertain = uncertain
 
 
-#: Dataclasses held in aggregate state, stored inside snapshots.
+#: Dataclasses held in aggregate state, stored inside snapshots (``Seizure`` only in snapshots of
+#: a case's class version 1, which are upcast on load).
 STATE_CLASSES: tuple[type, ...] = (
     Referral,
     Feedback,
     Corroboration,
     CoHandler,
     Seizure,
+    SeizureTotals,
     AssistanceRequest,
     PoliceReferral,
     MergeRecord,
@@ -172,6 +182,7 @@ class Store(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DateAsISO())
+        transcoder.register(IdSetAsText())
         for state_class in STATE_CLASSES:
             transcoder.register(DataclassAsDict(state_class))
 

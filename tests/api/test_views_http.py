@@ -247,6 +247,7 @@ def test_ready_reports_each_views_lag(live: World) -> None:
         "meetings",
         "price_inspections",
         "bulletin_issues",
+        "seizures",
     }
     assert all(v["lag"] >= 0 for v in body["views"].values())
 

@@ -6,7 +6,7 @@ import multiprocessing
 import threading
 from collections import Counter
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -142,7 +142,12 @@ def test_two_writers_racing_on_one_case_one_wins_and_nothing_is_lost(
     assert Counter(outcomes) == {"ok": 1, "conflict": 7}
     stored = app.get_case(case.id)
     assert stored.version == version + 1
-    assert len(stored.seizures) == 1
+    assert stored.seizure_count() == 1
+
+
+def recorded_seizures(app: JointCaseApp, case_id: UUID) -> list[Case.SeizureRecorded]:
+    """The seizures stored in the case's history (the case itself keeps only ids and totals)."""
+    return [e for e in app.events.get(case_id) if isinstance(e, Case.SeizureRecorded)]
 
 
 def test_racing_writers_without_a_version_all_land_exactly_once(app: JointCaseApp, ctx) -> None:
@@ -177,7 +182,7 @@ def test_racing_writers_without_a_version_all_land_exactly_once(app: JointCaseAp
     for t in threads:
         t.join()
     assert errors == []
-    brands = sorted(s.brand for s in app.get_case(case.id).seizures)
+    brands = sorted(s.brand for s in recorded_seizures(app, case.id))
     assert brands == sorted(ok) == [f"w{i}" for i in range(6)]
 
 
@@ -207,7 +212,7 @@ def test_a_writer_that_gave_a_version_still_gets_a_conflict_when_another_write_l
             seized_at=late.at,
             expected_version=case.version,
         )
-    assert [s.brand for s in app.get_case(case.id).seizures] == ["a"]
+    assert [s.brand for s in recorded_seizures(app, case.id)] == ["a"]
 
 
 def _open_cases(settings: Settings, county: str, n: int, start, barrier) -> list[str]:
@@ -273,9 +278,10 @@ def test_time_travel_on_a_case_with_snapshots_gives_the_state_at_each_version(
             price_basis="national",
             seized_at=context.at,
         )
-    assert len(app.get_case(case.id).seizures) == 120
-    assert len(app.get_case(case.id, version=61).seizures) == 60
-    assert len(app.get_case(case.id, version=100).seizures) == 99
+    assert app.get_case(case.id).seizure_count() == 120
+    assert app.get_case(case.id, version=61).seizure_count() == 60
+    assert app.get_case(case.id, version=100).seizure_totals().sticks == 99 * 200
+    assert app.get_case(case.id, version=100).seizure_totals().value == 99 * 90
 
 
 def test_a_cross_county_merge_and_its_reversal_are_stored_on_both_cases(
@@ -390,9 +396,10 @@ def test_the_demo_records_a_scenario_across_the_six_units(pg_settings: Settings)
     app = build_app(pg_settings)
     result = run_demo(app, say=lambda _: None)
     network = app.get_case(result.case_ids[0])
+    seizures = recorded_seizures(app, network.id)
     app.close()
     assert network.police is not None and network.police.accepted_on is not None
     assert {h.status for h in network.co_handlers.values()} == {"joined", "declined"}
     assert len(network.absorbed) == 1
-    assert {s.county for s in network.seizures} == {YANGGAO, XINGHE, TIANZHEN}
+    assert {s.actor.county for s in seizures} == {YANGGAO, XINGHE, TIANZHEN}
     assert isinstance(network, Case) and not isinstance(network, Lead)

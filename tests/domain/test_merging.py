@@ -94,9 +94,8 @@ def test_a_merge_deletes_nothing_and_keeps_the_original_actors_and_dates():
         T0,
         ctx(XINGHE).actor,
     )
-    assert [s.seizure_id for s in absorbed.seizures] == [
-        s.seizure_id for s in two_cases()[0].seizures
-    ]
+    assert absorbed.seizure_ids == two_cases()[0].seizure_ids
+    assert absorbed.seizure_totals() == two_cases()[0].seizure_totals()
     assert absorbed.seizure_totals().sticks == 50_000
     assert survivor.created_on == at(days=1)
 

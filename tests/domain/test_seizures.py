@@ -13,7 +13,7 @@ from domain.errors import (
     NonPositiveQuantity,
     NotCaseParticipant,
 )
-from domain.values import Disposition, PriceBasis
+from domain.policy import SeizureTotals
 from tests.domain.builders import (
     SECOND_SEIZURE,
     SEIZURE,
@@ -22,7 +22,7 @@ from tests.domain.builders import (
     with_co_handler,
     with_seizure,
 )
-from tests.domain.gwt import SHANGYI, XINGHE, YANGGAO, at, ctx, event, given
+from tests.domain.gwt import SHANGYI, YANGGAO, at, ctx, event, given
 
 
 # --- seizures ----------------------------------------------------------------------------------
@@ -45,11 +45,11 @@ def test_the_lead_county_records_a_seizure_in_sticks_with_its_value_and_price_ba
         )
         .aggregate
     )
-    [seizure] = case.seizures
-    assert (seizure.county, seizure.officer_id) == (XINGHE, f"officer-{XINGHE}")
-    assert seizure.disposition == Disposition.SOLD
-    assert seizure.price_basis == PriceBasis.PROVINCIAL
-    assert (seizure.seized_at, seizure.recorded_at) == (at(days=1), at(days=1, hours=1))
+    assert case.seizure_ids == {SECOND_SEIZURE.hex}
+    assert (case.seizure_totals().value, case.seizure_totals().sticks) == (
+        Decimal("180000.01"),
+        200_000,
+    )
 
 
 def test_a_joined_co_handler_records_its_own_seizure_next_to_the_lead_countys():
@@ -60,7 +60,7 @@ def test_a_joined_co_handler_records_its_own_seizure_next_to_the_lead_countys():
         .then(event(Case.SeizureRecorded, actor=ctx(YANGGAO).actor))
         .aggregate
     )
-    assert [s.county for s in case.seizures] == [XINGHE, YANGGAO]
+    assert case.seizure_count() == 2
 
 
 def test_a_co_handler_does_not_act_on_the_case_before_accepting():
@@ -73,6 +73,17 @@ def test_a_county_that_declined_co_handling_does_not_act_on_the_case():
     case = with_co_handler(a_case(), YANGGAO, joined=False)
     case.decline_co_handling("no staff", ctx(YANGGAO, at(hours=2)))
     given(case).when(seize(YANGGAO)).then_refused(NotCaseParticipant)
+
+
+def test_totals_are_summed_as_seizures_are_recorded_sold_and_unsold_counterfeit_apart():
+    case = with_seizure(a_case(), seizure_id=SEIZURE, sticks=100, value="10", disposition="sold")
+    case = with_seizure(case, seizure_id=SECOND_SEIZURE, sticks=50, value="2.5")
+    assert case.seizure_totals() == SeizureTotals(
+        value=Decimal("12.50"),
+        sticks=150,
+        counterfeit_sold_value=Decimal("10"),
+        counterfeit_unsold_value=Decimal("2.5"),
+    )
 
 
 def test_a_county_outside_the_case_does_not_record_seizures():
