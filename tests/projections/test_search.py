@@ -16,6 +16,8 @@ from domain.case import Case
 from domain.jurisdiction import CaseNumberSequence
 from domain.lead import Lead
 from domain.values import Actor, Context, Role
+from jointcase.storage import init_database
+from projections.base import BatchRunner
 from projections.search_text import document, query
 from tests.projections.conftest import Store
 
@@ -326,3 +328,24 @@ def test_document_and_query_tokens() -> None:
     assert query("批发市场").rank == "('批发' & '发市' & '市场') | '批发市场'"
     with pytest.raises(ValueError):
         document(("x", "E"))
+
+
+def test_a_database_from_before_the_tokens_upgrades_with_init_and_rebuild(store: Store) -> None:
+    """`jointcase db init` adds the column and its index to views made before them, and
+    `jointcase projections rebuild case_search lead_register` fills them."""
+    case_id = _open(store, "150924", datetime(2025, 7, 1, tzinfo=UTC), "兴和售烟点案", "走私")
+    store.runner().catch_up()
+    view = store.views.case_search
+    with view.datastore.transaction(commit=True) as curs:
+        for table in ("case_search", "lead_register"):
+            curs.execute(f"ALTER TABLE {table} DROP COLUMN search_vec")
+    app, _ = init_database(store.settings)  # what `jointcase db init` runs
+    app.close()
+    indexes = {r["indexname"] for r in view.query("SELECT indexname FROM pg_indexes")}
+    assert {"case_search_text", "lead_register_text"} <= indexes
+    assert view.search(visible_to=ALL, text="售烟") == (0, [])  # not yet rebuilt: not found
+    chosen = store.views.named(["case_search", "lead_register"])
+    for v in chosen:  # what `jointcase projections rebuild case_search lead_register` runs
+        v.reset()
+    BatchRunner(store.app, chosen).catch_up()
+    assert [r["case_id"] for r in view.search(visible_to=ALL, text="售烟")[1]] == [case_id]
