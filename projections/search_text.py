@@ -54,16 +54,8 @@ WEIGHTS = frozenset("ABCD")
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
     """(is_han, run) for each run of a lower-cased text, in order."""
-    for match in RUNS.finditer(text.lower()):
-        han, other = match.groups()
+    for han, other in RUNS.findall(text.lower()):
         yield (True, han) if han else (False, other)
-
-
-def _han_grams(run: str) -> list[tuple[int, str]]:
-    """(offset, lexeme): each character and each pair of neighbouring characters."""
-    grams = [(i, c) for i, c in enumerate(run)]
-    grams.extend((i, run[i : i + 2]) for i in range(len(run) - 1))
-    return grams
 
 
 def _words(run: str) -> list[tuple[int, str]]:
@@ -77,14 +69,23 @@ def _words(run: str) -> list[tuple[int, str]]:
     return out
 
 
-def _tails(run: str) -> list[tuple[int, str]]:
-    """(offset, lexeme): the run from each offset on, cut to MAX_LEXEME, of two or more."""
-    return [(i, run[i : i + MAX_LEXEME]) for i in range(len(run) - 1)]
+def _grams(is_han: bool, run: str) -> Iterable[tuple[int, str]]:
+    """(offset, lexeme) of a run: for Han, each character, each pair of neighbours and the
+    longer words; otherwise the run from each offset on, cut to MAX_LEXEME, of two or more."""
+    n = len(run)
+    if not is_han:
+        return [(i, run[i : i + MAX_LEXEME]) for i in range(n - 1)]
+    grams = list(enumerate(run))
+    grams += [(i, run[i : i + 2]) for i in range(n - 1)]
+    if n > 2:
+        grams += _words(run)
+    return grams
 
 
 def document(*fields: tuple[str | None, str]) -> str:
     """The ``tsvector`` text of a row from ``(text, weight)`` fields (weight A-D, A ranks
-    highest), e.g. ``document((title, "A"), (summary, "B"))``; cast it with ``::tsvector``."""
+    highest), e.g. ``document((title, "A"), (summary, "B"))``; cast it with ``::tsvector``.
+    Lexemes hold only letters and digits (``RUNS``), so they need no escaping."""
     positions: dict[str, list[str]] = {}
     base = 1
     for text, weight in fields:
@@ -93,13 +94,16 @@ def document(*fields: tuple[str | None, str]) -> str:
         if not text:
             continue
         for is_han, run in _runs(text[:MAX_FIELD]):
-            grams = _han_grams(run) + _words(run) if is_han else _tails(run)
-            for offset, lexeme in grams:
-                at = positions.setdefault(lexeme, [])
-                if len(at) < _MAX_POSITIONS_PER_LEXEME:
-                    at.append(f"{min(base + offset, _MAX_POSITION)}{weight}")
+            for offset, lexeme in _grams(is_han, run):
+                at = positions.get(lexeme)
+                position = base + offset
+                token = f"{position if position < _MAX_POSITION else _MAX_POSITION}{weight}"
+                if at is None:
+                    positions[lexeme] = [token]
+                elif len(at) < _MAX_POSITIONS_PER_LEXEME:
+                    at.append(token)
             base += len(run) + 1  # a gap: runs are never neighbours
-    return " ".join(f"{_quote(lexeme)}:{','.join(at)}" for lexeme, at in positions.items())
+    return " ".join([f"'{lexeme}':{','.join(at)}" for lexeme, at in positions.items()])
 
 
 @dataclass(frozen=True)
