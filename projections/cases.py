@@ -175,6 +175,16 @@ class CaseSearchView(View):
         else:
             order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
         condition = " AND ".join(where)
+        if "rank" in params:
+            # Ranking reads every match anyway: count them in the same pass.
+            rows = self.query(
+                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM case_search"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            if rows or offset == 0:
+                matched = [row.pop("matched") for row in rows]
+                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
         rows = self.query(
             f"SELECT {COLUMNS} FROM case_search WHERE {condition} "
             f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",

@@ -137,6 +137,16 @@ class LeadRegisterView(View):
                 where.append(f"{TEXT} ILIKE %(term{i})s")
                 params[f"term{i}"] = pattern
         condition = " AND ".join(where)
+        if "rank" in params:
+            # Ranking reads every match anyway: count them in the same pass.
+            rows = self.query(
+                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM lead_register"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            if rows or offset == 0:
+                matched = [row.pop("matched") for row in rows]
+                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
         rows = self.query(
             f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
             f" ORDER BY {order}"

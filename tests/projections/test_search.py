@@ -282,6 +282,9 @@ def test_best_matches_first_then_newest_then_id(store: Store) -> None:
     assert [r["case_id"] for r in view.search(visible_to=ALL, text="走私", offset=1)[1]] == (
         order[1:]
     )
+    # The count is of every match, also for a page past the last one.
+    assert view.search(visible_to=ALL, text="走私", limit=1)[0] == 4
+    assert view.search(visible_to=ALL, text="走私", offset=10) == (4, [])
     # With no sort given and no free text: newest first, as before.
     assert view.search(visible_to=ALL)[1][0]["case_id"] == newer
 
