@@ -59,11 +59,12 @@ def _runs(text: str) -> Iterable[tuple[bool, str]]:
 
 
 def _words(run: str) -> list[tuple[int, str]]:
-    """(offset, word) for rjieba's words of a Han run longer than two characters."""
+    """(offset, word) for rjieba's words of a Han run longer than two characters (and not
+    longer than MAX_LEXEME)."""
     out = []
     offset = 0
     for word in rjieba.cut(run):
-        if len(word) > 2:
+        if 2 < len(word) <= MAX_LEXEME:
             out.append((offset, word))
         offset += len(word)
     return out
