@@ -12,6 +12,11 @@ import psycopg
 from domain.access import ALL, case_access_change
 from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
+from projections.search_text import document, like_patterns, query
+
+#: What free text is searched in: the words of ``document`` below and the text the ``ILIKE``
+#: check reads (the same three fields).
+TEXT = "(title || ' ' || summary || ' ' || number)"
 
 COUNT_CAP = 10_000
 SORTABLE = {
@@ -21,6 +26,15 @@ SORTABLE = {
     "number": "number",
     "value": "total_value",
 }
+#: What a search answers: every column but the stored words.
+COLUMNS = (
+    "case_id, number, county, year, case_type, status, title, summary, opened_at, recorded_at,"
+    " modified_at, version, visible_to, grants, co_handlers, merged_into, police_referred,"
+    " seizures, total_sticks, total_value"
+)
+#: Sort by how well a row matches the free text (``ts_rank``), then newest first; the default
+#: when there is free text to match.
+RELEVANCE = "relevance"
 
 
 #: A county sees a case it has a grant on, a case merged (directly or through a chain of
@@ -64,10 +78,14 @@ class CaseSearchView(View):
             police_referred boolean NOT NULL DEFAULT false,
             seizures integer NOT NULL DEFAULT 0,
             total_sticks bigint NOT NULL DEFAULT 0,
-            total_value numeric(16, 2) NOT NULL DEFAULT 0
+            total_value numeric(16, 2) NOT NULL DEFAULT 0,
+            search_vec tsvector
         )""",
         # Added with the one visibility rule: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
+        # Added with Chinese free-text search: a search built before it is rebuilt.
+        "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS search_vec tsvector",
+        "CREATE INDEX IF NOT EXISTS case_search_text ON case_search USING gin (search_vec)",
         "CREATE INDEX IF NOT EXISTS case_search_merged_into ON case_search (merged_into)",
         "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
@@ -123,7 +141,7 @@ class CaseSearchView(View):
         since: datetime | None = None,
         until: datetime | None = None,
         text: str | None = None,
-        sort: str = "recorded_at",
+        sort: str | None = None,
         descending: bool = True,
         limit: int = 50,
         offset: int = 0,
@@ -143,15 +161,38 @@ class CaseSearchView(View):
         if until is not None:
             where.append("coalesce(opened_at, recorded_at) < %(until)s")
             params["until"] = until
-        if text:
-            where.append("(title || ' ' || summary || ' ' || number) ILIKE %(text)s")
-            params["text"] = (
-                "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-            )
-        order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
+        ranked = None
+        if text and text.strip():
+            found = query(text)
+            if found.match is not None:
+                where.append("search_vec @@ %(match)s::tsquery")
+                params["match"] = found.match
+                ranked = found.rank
+            for i, pattern in enumerate(like_patterns(found.terms)):
+                where.append(f"{TEXT} ILIKE %(term{i})s")
+                params[f"term{i}"] = pattern
+        if sort is None:
+            sort = RELEVANCE if ranked else "recorded_at"
+        if sort == RELEVANCE:
+            order = "recorded_at DESC, case_id"
+            if ranked:
+                order = f"ts_rank(search_vec, %(rank)s::tsquery) DESC, {order}"
+                params["rank"] = ranked
+        else:
+            order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
         condition = " AND ".join(where)
+        if "rank" in params:
+            # Ranking reads every match anyway: count them in the same pass.
+            rows = self.query(
+                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM case_search"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            if rows or offset == 0:
+                matched = [row.pop("matched") for row in rows]
+                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
         rows = self.query(
-            f"SELECT * FROM case_search WHERE {condition} "
+            f"SELECT {COLUMNS} FROM case_search WHERE {condition} "
             f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
             params,
         )
@@ -167,7 +208,7 @@ class CaseSearchView(View):
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""
         return self.query(
-            "SELECT * FROM case_search WHERE status = 'open' AND co_handlers @> ARRAY[%s]::text[]"
+            f"SELECT {COLUMNS} FROM case_search WHERE status = 'open' AND co_handlers @> ARRAY[%s]::text[]"
             " ORDER BY recorded_at DESC LIMIT %s",
             (county, limit),
         )
@@ -176,8 +217,8 @@ class CaseSearchView(View):
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
-        " opened_at, recorded_at, modified_at, version, grants, visible_to)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s)",
+        " opened_at, recorded_at, modified_at, version, grants, visible_to, search_vec)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
         (
             e.originator_id,
             e.number,
@@ -191,6 +232,7 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.timestamp,
             e.originator_version,
             *initial(case_access_change(e)),
+            document((e.title, "A"), (e.number, "A"), (e.summary, "B")),
         ),
     )
 

@@ -12,6 +12,7 @@ import psycopg
 from domain.access import ALL, lead_access_change
 from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
+from projections.search_text import document, like_patterns, query
 
 COUNT_CAP = 10_000
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
@@ -28,10 +29,12 @@ COLUMNS = (
     " place_county, place_detail, suspected_parties, has_informant, informant_ref, received_at,"
     " registered_at, modified_at, referral_state, referred_to, shared_with, case_id, case_number"
 )
-
-
-def _escape_like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+#: What free text is searched in: the words of ``document`` (in ``_statements``) and the text
+#: the ``ILIKE`` check reads (the same four fields; never the informant).
+TEXT = (
+    "(summary || ' ' || place_county || ' ' || place_detail || ' '"
+    " || array_to_string(suspected_parties, ' '))"
+)
 
 
 class LeadRegisterView(View):
@@ -61,10 +64,14 @@ class LeadRegisterView(View):
             case_id uuid,
             case_number text,
             visible_to text[] NOT NULL,
-            grants text[] NOT NULL DEFAULT '{}'
+            grants text[] NOT NULL DEFAULT '{}',
+            search_vec tsvector
         )""",
         # Added with the one visibility rule: a register built before it is rebuilt.
         "ALTER TABLE lead_register ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
+        # Added with Chinese free-text search: a register built before it is rebuilt.
+        "ALTER TABLE lead_register ADD COLUMN IF NOT EXISTS search_vec tsvector",
+        "CREATE INDEX IF NOT EXISTS lead_register_text ON lead_register USING gin (search_vec)",
         "CREATE INDEX IF NOT EXISTS lead_register_visible ON lead_register USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS lead_register_received ON lead_register"
         " ((coalesce(received_at, registered_at)) DESC)",
@@ -128,16 +135,31 @@ class LeadRegisterView(View):
         if until is not None:
             where.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
-        if text:
-            where.append(
-                "(summary || ' ' || place_county || ' ' || place_detail || ' '"
-                " || array_to_string(suspected_parties, ' ')) ILIKE %(text)s"
-            )
-            params["text"] = _escape_like(text)
+        order = "coalesce(received_at, registered_at) DESC, lead_id"
+        if text and text.strip():
+            found = query(text)
+            if found.match is not None:
+                where.append("search_vec @@ %(match)s::tsquery")
+                params["match"] = found.match
+                order = f"ts_rank(search_vec, %(rank)s::tsquery) DESC, {order}"
+                params["rank"] = found.rank
+            for i, pattern in enumerate(like_patterns(found.terms)):
+                where.append(f"{TEXT} ILIKE %(term{i})s")
+                params[f"term{i}"] = pattern
         condition = " AND ".join(where)
+        if "rank" in params:
+            # Ranking reads every match anyway: count them in the same pass.
+            rows = self.query(
+                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM lead_register"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            if rows or offset == 0:
+                matched = [row.pop("matched") for row in rows]
+                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
         rows = self.query(
             f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-            " ORDER BY coalesce(received_at, registered_at) DESC, lead_id"
+            f" ORDER BY {order}"
             " LIMIT %(limit)s OFFSET %(offset)s",
             params,
         )
@@ -158,8 +180,8 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                 "INSERT INTO lead_register (lead_id, version, owner_county, responsible_county,"
                 " status, source, summary, place_county, place_detail, suspected_parties,"
                 " has_informant, informant_ref, received_at, registered_at, modified_at,"
-                " grants, visible_to) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s, %s, %s, %s) ON CONFLICT (lead_id) DO NOTHING",
+                " grants, visible_to, search_vec) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s, %s,"
+                " %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector) ON CONFLICT (lead_id) DO NOTHING",
                 (
                     e.originator_id,
                     e.originator_version,
@@ -176,6 +198,13 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
                     e.timestamp,
                     e.timestamp,
                     *initial(lead_access_change(e)),
+                    # What is searched; the informant (sealed, or its pseudonym) never is.
+                    document(
+                        (e.summary, "A"),
+                        (e.place_county, "B"),
+                        (e.place_detail, "B"),
+                        (" ".join(e.suspected_parties), "C"),
+                    ),
                 ),
             )
         )

@@ -71,14 +71,20 @@ def list_leads(
     received_to: IsoDateTime | None = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, pattern=NO_NUL, description="Free text: summary, place, parties."),
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Free text: summary, place, parties. Words apart (whitespace) must each"
+            " be found; with it, the best matches come first.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     wait_for: WaitFor = None,
 ) -> object:
     """The lead register: the leads this officer may see (auditors all, the committee none),
-    newest received first; filter, search, page. Never an informant identity."""
+    newest received first (with `q`, best match first); filter, search, page. Never an
+    informant identity."""
     register = services.views.leads
     await_views(services, [register], wait_for)
     total, rows = register.search(

@@ -16,7 +16,7 @@ from api.schemas.events import CaseEventsPublic
 from api.visible import VisibleCaseId
 from api.waiting import WaitFor, await_views
 from domain.access import case_list_scope, require_workspace_reader
-from projections.cases import SORTABLE
+from projections.cases import RELEVANCE, SORTABLE
 from projections.workspace import county_workspace
 
 router = APIRouter(prefix="/v1", tags=["views"])
@@ -53,16 +53,25 @@ def search_cases(
     opened_from: IsoDateTime | None = None,
     opened_to: IsoDateTime | None = None,
     q: Annotated[
-        str | None, Query(max_length=200, pattern=NO_NUL, description="Free text.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Free text: title, summary, number. Words apart (whitespace) must each"
+            " be found; Chinese matched by characters, plates and numbers by any part.",
+        ),
     ] = None,
-    sort: Literal["recorded_at", "opened_at", "modified_at", "number", "value"] = "recorded_at",
+    sort: Annotated[
+        Literal["relevance", "recorded_at", "opened_at", "modified_at", "number", "value"] | None,
+        Query(description="Default: relevance with `q`, else recorded_at."),
+    ] = None,
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     wait_for: WaitFor = None,
 ) -> object:
     """Search the cases this officer may see: filter, free text, sort, page."""
-    if sort not in SORTABLE:
+    if sort is not None and sort != RELEVANCE and sort not in SORTABLE:
         raise ApiProblem(422, f"cannot sort by {sort}", "invalid-input")
     await_views(services, [services.views.case_search], wait_for)
     total, rows = services.views.case_search.search(

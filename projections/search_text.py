@@ -1,0 +1,151 @@
+"""Free-text search for Chinese and alphanumeric text: one tokeniser for both sides.
+
+The same functions make the tokens a read model stores (``document``, at projection time) and the
+query it runs (``query``, at query time), so the two can never drift apart.
+
+A text is lower-cased and cut into runs: runs of Chinese characters (Han), runs of other letters
+and digits (``蒙J12345`` is the run ``蒙`` and the run ``j12345``), and separators (spaces,
+punctuation) between them. What is stored, as a ``tsvector`` built here (PostgreSQL's parsers
+keep a run of Chinese characters as one token):
+
+- every Chinese character (unigram) and every pair of neighbouring characters (bigram) of a run,
+  so that any one- or two-character term (售烟, 兴和, 走私) is found, and a longer one by all of
+  its bigrams;
+- the words rjieba cuts a Chinese run into, when longer than two characters (芙蓉王, 批发市场):
+  they add nothing to what is found, but rank a row holding the query as a word above one that
+  holds it only across word boundaries;
+- for an alphanumeric run, the run itself and every tail of it (``j12345``, ``12345``, ...,
+  ``45``), each cut to ``MAX_LEXEME`` characters, so that the query's alphanumeric part, matched
+  as a prefix, finds any part of a plate, waybill or brand code.
+
+The query is cut at whitespace into terms. A row matches when it contains every term as a
+substring (case-insensitively), which is exactly what the old ``ILIKE`` scan answered for a
+one-term query. The ``tsquery`` (the index) finds a superset of those rows: every unigram or
+bigram of the term's Chinese runs and every alphanumeric run of two characters or more (cut to
+``MAX_LEXEME``, as a prefix); the view then checks each candidate with ``ILIKE`` per term, so that
+the answer equals a substring scan of the same rows. A term with nothing to index (one letter,
+punctuation only) is checked by the scan alone.
+
+Informant identities are never passed here: a view indexes only the fields it names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import rjieba
+
+#: Han ideographs: CJK unified ideographs with extension A, compatibility ideographs, and the
+#: supplementary planes' extensions.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+#: A run of Han characters, or a run of other letters and digits (``_`` is a separator).
+RUNS = re.compile(f"([{_HAN}]+)|([^\\W_{_HAN}]+)")
+#: Longest stored alphanumeric lexeme; a longer query part is matched by its first characters.
+MAX_LEXEME = 32
+#: Characters of a field that are indexed (the API allows 4,000 for a summary); a tsvector is
+#: at most 1 MB, and PostgreSQL keeps positions only up to 16,383.
+MAX_FIELD = 20_000
+_MAX_POSITION = 16_383
+_MAX_POSITIONS_PER_LEXEME = 256
+WEIGHTS = frozenset("ABCD")
+
+
+def _runs(text: str) -> Iterable[tuple[bool, str]]:
+    """(is_han, run) for each run of a lower-cased text, in order."""
+    for han, other in RUNS.findall(text.lower()):
+        yield (True, han) if han else (False, other)
+
+
+def _words(run: str) -> list[tuple[int, str]]:
+    """(offset, word) for rjieba's words of a Han run longer than two characters (and not
+    longer than MAX_LEXEME)."""
+    out = []
+    offset = 0
+    for word in rjieba.cut(run):
+        if 2 < len(word) <= MAX_LEXEME:
+            out.append((offset, word))
+        offset += len(word)
+    return out
+
+
+def _grams(is_han: bool, run: str) -> Iterable[tuple[int, str]]:
+    """(offset, lexeme) of a run: for Han, each character, each pair of neighbours and the
+    longer words; otherwise the run from each offset on, cut to MAX_LEXEME, of two or more."""
+    n = len(run)
+    if not is_han:
+        return [(i, run[i : i + MAX_LEXEME]) for i in range(n - 1)]
+    grams = list(enumerate(run))
+    grams += [(i, run[i : i + 2]) for i in range(n - 1)]
+    if n > 2:
+        grams += _words(run)
+    return grams
+
+
+def document(*fields: tuple[str | None, str]) -> str:
+    """The ``tsvector`` text of a row from ``(text, weight)`` fields (weight A-D, A ranks
+    highest), e.g. ``document((title, "A"), (summary, "B"))``; cast it with ``::tsvector``.
+    Lexemes hold only letters and digits (``RUNS``), so they need no escaping."""
+    positions: dict[str, list[str]] = {}
+    base = 1
+    for text, weight in fields:
+        if weight not in WEIGHTS:
+            raise ValueError(f"unknown weight {weight!r}")
+        if not text:
+            continue
+        for is_han, run in _runs(text[:MAX_FIELD]):
+            for offset, lexeme in _grams(is_han, run):
+                at = positions.get(lexeme)
+                position = base + offset
+                token = f"{position if position < _MAX_POSITION else _MAX_POSITION}{weight}"
+                if at is None:
+                    positions[lexeme] = [token]
+                elif len(at) < _MAX_POSITIONS_PER_LEXEME:
+                    at.append(token)
+            base += len(run) + 1  # a gap: runs are never neighbours
+    return " ".join([f"'{lexeme}':{','.join(at)}" for lexeme, at in positions.items()])
+
+
+@dataclass(frozen=True)
+class Query:
+    """A free-text query: ``terms`` (each must be a substring of the row, for ``ILIKE``),
+    ``match`` (a ``tsquery`` finding a superset of those rows, or None if no term has anything
+    indexed) and ``rank`` (a ``tsquery`` for ``ts_rank``, or None)."""
+
+    terms: tuple[str, ...]
+    match: str | None
+    rank: str | None
+
+
+def query(text: str) -> Query:
+    """Tokenises query text exactly as ``document`` tokenises rows (see the module's doc)."""
+    terms = tuple(dict.fromkeys(text.lower().split()))
+    required: list[str] = []
+    words: list[str] = []
+    for term in terms:
+        for is_han, run in _runs(term):
+            if is_han:
+                grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+                required.extend(_quote(g) for g in grams)
+                words.extend(_quote(w) for _, w in _words(run))
+            elif len(run) > 1:
+                required.append(f"{_quote(run[:MAX_LEXEME])}:*")
+    required = list(dict.fromkeys(required))
+    if not required:
+        return Query(terms, None, None)
+    match = " & ".join(required)
+    extra = [w for w in dict.fromkeys(words) if w not in required]
+    rank = f"({match}) | {' | '.join(extra)}" if extra else match
+    return Query(terms, match, rank)
+
+
+def like_patterns(terms: Sequence[str]) -> list[str]:
+    """``ILIKE`` patterns matching each term as a substring (``%`` and ``_`` taken literally)."""
+    return [
+        "%" + t.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%" for t in terms
+    ]
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -1,0 +1,354 @@
+"""Chinese free-text search over the case search and the lead register: what the index finds
+equals a substring scan of the same visible rows, the best matches come first, visibility is
+unchanged, and an informant is never indexed."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.access import ALL
+from domain.case import Case
+from domain.jurisdiction import CaseNumberSequence
+from domain.lead import Lead
+from domain.values import Actor, Context, Role
+from jointcase.storage import init_database
+from projections.base import BatchRunner
+from projections.search_text import document, query
+from tests.projections.conftest import Store
+
+COUNTIES = ("150924", "140221", "140222", "130725", "130728", "130708")
+PLACES = (
+    "兴和县",
+    "天镇县",
+    "阳高县",
+    "尚义县",
+    "怀安县",
+    "万全区",
+    "城关镇",
+    "物流园",
+    "批发市场",
+)
+BRANDS = ("中华", "玉溪", "芙蓉王", "黄鹤楼", "云烟", "利群", "红塔山", "ZH-84", "Yx9901")
+DEEDS = ("售烟", "走私", "销售假烟", "无证经营", "快递寄递", "兴和售烟点", "夹带", "私运")
+PLATE_PREFIXES = ("蒙J", "蒙A", "晋B", "冀G")
+
+
+def plate(rng: random.Random) -> str:
+    return rng.choice(PLATE_PREFIXES) + "".join(rng.choice("0123456789ABK") for _ in range(5))
+
+
+def waybill(rng: random.Random) -> str:
+    return rng.choice(("SF", "YT", "jd")) + str(rng.randrange(10**11, 10**12))
+
+
+def sentence(rng: random.Random) -> str:
+    parts = [
+        rng.choice(PLACES),
+        rng.choice(("发现", "查获", "")),
+        rng.choice(DEEDS),
+        rng.choice(BRANDS),
+        rng.choice(
+            (f"\uff0c车牌{plate(rng)}", f" 运单{waybill(rng)}", f"{rng.randrange(1, 90)}条", "")
+        ),
+        rng.choice(("。", " ", "、", "")),
+    ]
+    return "".join(parts)
+
+
+def ctx(county: str, at: datetime) -> Context:
+    return Context(Actor(f"{county}-o1", county, Role.OFFICER), at, f"t-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def corpus(store: Store) -> dict[str, Any]:
+    """200 cases and 300 leads of generated Chinese text over the six counties; some leads
+    shared with a neighbour, some carrying a sealed informant."""
+    rng = random.Random(20261203)
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    sequences = {c: CaseNumberSequence.start(c, 2024, ctx(c, at)) for c in COUNTIES}
+    aggregates: list[Any] = list(sequences.values())
+    informants = []
+    for i in range(300):
+        county = rng.choice(COUNTIES)
+        at += timedelta(minutes=rng.randrange(1, 300))
+        lead_id = uuid.uuid4()
+        sealed = ref = None
+        if i % 4 == 0:
+            name = f"举报人{rng.choice('赵钱孙李周吴郑王')}{rng.choice('伟芳敏静强磊')}"
+            sealed, ref = store.app.cipher.seal(name, lead_id)
+            informants.append((name, ref))
+        lead = Lead.register(
+            lead_id=lead_id,
+            ctx=ctx(county, at),
+            summary=sentence(rng) + sentence(rng),
+            source="tip_off",
+            place_county=county,
+            place_detail=f"{rng.choice(PLACES)}{rng.randrange(1, 300)}号",
+            suspected_parties=[f"嫌疑人{rng.randrange(10**4)}" for _ in range(rng.randrange(3))],
+            informant_ciphertext=sealed,
+            informant_ref=ref,
+            received_at=at - timedelta(hours=1),
+        )
+        if i % 5 == 0:
+            lead.share([rng.choice([c for c in COUNTIES if c != county])], "通报", ctx(county, at))
+        aggregates.append(lead)
+    for _ in range(200):
+        county = rng.choice(COUNTIES)
+        at += timedelta(minutes=rng.randrange(1, 300))
+        case_id = uuid.uuid4()
+        c = ctx(county, at)
+        aggregates.append(
+            Case.open(
+                case_id=case_id,
+                number=sequences[county].issue(case_id, c),
+                year=2024,
+                ctx=c,
+                case_type=rng.choice(("counterfeit", "smuggled")),
+                title=f"{rng.choice(PLACES)}{rng.choice(BRANDS)}案",
+                summary=sentence(rng) + sentence(rng),
+                opened_at=at,
+            )
+        )
+    store.app.save(*aggregates)
+    store.runner().catch_up()
+    return {"informants": informants, "rng": rng}
+
+
+def case_text(row: dict[str, Any]) -> str:
+    return f"{row['title']} {row['summary']} {row['number']}"
+
+
+def lead_text(row: dict[str, Any]) -> str:
+    parties = " ".join(row["suspected_parties"])
+    return f"{row['summary']} {row['place_county']} {row['place_detail']} {parties}"
+
+
+def substring_scan(rows: list[dict[str, Any]], text: Any, q: str, key: str) -> set[Any]:
+    terms = q.lower().split()
+    return {r[key] for r in rows if all(t in text(r).lower() for t in terms)}
+
+
+def query_terms(rows: list[str], rng: random.Random) -> list[str]:
+    """Fixed terms (one and two characters, plates, codes, numbers, several words, none) and
+    random pieces of the stored texts, of one to eight characters."""
+    fixed = [
+        "售烟",
+        "兴和",
+        "走私",
+        "烟",
+        "售",
+        "蒙J",
+        "蒙j1",
+        "j1",
+        "ZH-84",
+        "zh",
+        "84",
+        "yx99",
+        "x990",
+        "SF",
+        "sf1",
+        "140221-2024-00",
+        "2024-001",
+        "-2024-",
+        "批发市场",
+        "兴和 走私",
+        "走私 蒙J",
+        "芙蓉王案",
+        "号 嫌疑人",
+        "无此词语",
+        "Q",
+        "%",
+        "_",
+        "、",
+    ]
+    pieces = []
+    for _ in range(250):
+        text = rng.choice(rows)
+        start = rng.randrange(len(text))
+        pieces.append(text[start : start + rng.randrange(1, 9)])
+    return fixed + [p for p in pieces if p.strip()]
+
+
+def test_case_search_finds_exactly_what_a_substring_scan_finds(
+    store: Store, corpus: dict[str, Any]
+) -> None:
+    view = store.views.case_search
+    rng = corpus["rng"]
+    everything = view.search(visible_to=ALL, limit=10_000)[1]
+    assert len(everything) == 200
+    terms = query_terms([case_text(r) for r in everything], rng)
+    checked = 0
+    for reader in (ALL, *COUNTIES):
+        visible = view.search(visible_to=reader, limit=10_000)[1]
+        for q in terms if reader == ALL else rng.sample(terms, 40):
+            expected = substring_scan(visible, case_text, q, "case_id")
+            total, rows = view.search(visible_to=reader, text=q, limit=10_000)
+            assert {r["case_id"] for r in rows} == expected, (reader, q)
+            assert total == len(expected)
+            checked += bool(expected)
+    assert checked > 100  # most terms find something
+
+
+def test_lead_register_finds_exactly_what_a_substring_scan_finds(
+    store: Store, corpus: dict[str, Any]
+) -> None:
+    view = store.views.leads
+    rng = corpus["rng"]
+    everything = view.search(visible_to=ALL, limit=10_000)[1]
+    assert len(everything) == 300
+    terms = query_terms([lead_text(r) for r in everything], rng)
+    for reader in (ALL, *COUNTIES):
+        visible = view.search(visible_to=reader, limit=10_000)[1]
+        assert reader == ALL or 0 < len(visible) < 300
+        for q in terms if reader == ALL else rng.sample(terms, 40):
+            expected = substring_scan(visible, lead_text, q, "lead_id")
+            total, rows = view.search(visible_to=reader, text=q, limit=10_000)
+            assert {r["lead_id"] for r in rows} == expected, (reader, q)
+            assert total == len(expected)
+
+
+def test_the_index_alone_finds_every_substring_match(store: Store, corpus: dict[str, Any]) -> None:
+    """The ILIKE check only removes rows: the tsquery must already find every row that holds the
+    terms (else the check would hide a lost row)."""
+    rng = corpus["rng"]
+    for table, key, text in (
+        ("case_search", "case_id", case_text),
+        ("lead_register", "lead_id", lead_text),
+    ):
+        rows = store.views.case_search.query(f"SELECT * FROM {table}")
+        for q in query_terms([text(r) for r in rows], rng):
+            expected = substring_scan(rows, text, q, key)
+            match = query(q).match
+            if match is None:
+                continue
+            found = store.views.case_search.query(
+                f"SELECT {key} FROM {table} WHERE search_vec @@ %s::tsquery", (match,)
+            )
+            assert expected <= {r[key] for r in found}, (table, q)
+
+
+def test_an_informant_is_never_indexed(store: Store, corpus: dict[str, Any]) -> None:
+    view = store.views.leads
+    assert corpus["informants"]
+    stored = " ".join(r["v"] for r in view.query("SELECT search_vec::text AS v FROM lead_register"))
+    for name, ref in corpus["informants"]:
+        assert view.search(visible_to=ALL, text=name)[0] == 0
+        assert view.search(visible_to=ALL, text=name[-2:])[0] == 0
+        assert ref.lower() not in stored
+        assert view.search(visible_to=ALL, text=ref)[0] == 0
+
+
+def _open(store: Store, county: str, at: datetime, title: str, summary: str) -> uuid.UUID:
+    case_id = uuid.uuid4()
+    c = ctx(county, at)
+    sequence = CaseNumberSequence.start(county, at.year, c)
+    store.app.save(
+        sequence,
+        Case.open(
+            case_id=case_id,
+            number=sequence.issue(case_id, c),
+            year=at.year,
+            ctx=c,
+            case_type="smuggled",
+            title=title,
+            summary=summary,
+        ),
+    )
+    return case_id
+
+
+def test_best_matches_first_then_newest_then_id(store: Store) -> None:
+    at = datetime(2025, 5, 1, tzinfo=UTC)
+    in_summary = _open(store, "150924", at, "一般案件", "车上查获走私卷烟")
+    in_title = _open(store, "140221", at - timedelta(days=3), "走私卷烟案", "查获卷烟")
+    twice = _open(store, "140222", at - timedelta(days=2), "走私案", "走私卷烟再次走私")
+    newer = _open(store, "130725", at + timedelta(days=1), "其他", "车上查获走私卷烟")
+    store.runner().catch_up()
+    view = store.views.case_search
+    _, rows = view.search(visible_to=ALL, text="走私")
+    order = [r["case_id"] for r in rows]
+    assert order[0] == twice and order[1] == in_title
+    # Equal rank: the newer first, the same answer every time.
+    assert order[2:] == [newer, in_summary]
+    assert [r["case_id"] for r in view.search(visible_to=ALL, text="走私")[1]] == order
+    # An explicit sort still sorts (by number here), and paging follows the ranked order.
+    _, by_number = view.search(visible_to=ALL, text="走私", sort="number", descending=False)
+    assert [r["number"] for r in by_number] == sorted(r["number"] for r in rows)
+    assert [r["case_id"] for r in view.search(visible_to=ALL, text="走私", offset=1)[1]] == (
+        order[1:]
+    )
+    # The count is of every match, also for a page past the last one.
+    assert view.search(visible_to=ALL, text="走私", limit=1)[0] == 4
+    assert view.search(visible_to=ALL, text="走私", offset=10) == (4, [])
+    # With no sort given and no free text: newest first, as before.
+    assert view.search(visible_to=ALL)[1][0]["case_id"] == newer
+
+
+def test_visibility_is_unchanged(store: Store) -> None:
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    own = _open(store, "150924", at, "兴和售烟点案", "蒙J12345 运单SF123456789012")
+    lead = Lead.register(
+        lead_id=uuid.uuid4(),
+        ctx=ctx("150924", at),
+        summary="兴和售烟点 蒙J12345 运单SF123456789012",
+        source="tip_off",
+        place_county="150924",
+    )
+    store.app.save(lead)
+    store.runner().catch_up()
+    cases, leads = store.views.case_search, store.views.leads
+    for q in ("售烟", "J123", "2345", "sf1234", "兴和"):
+        assert [r["case_id"] for r in cases.search(visible_to="150924", text=q)[1]] == [own]
+        assert cases.search(visible_to="140221", text=q) == (0, [])
+        assert [r["lead_id"] for r in leads.search(visible_to="150924", text=q)[1]] == [lead.id]
+        assert leads.search(visible_to="140221", text=q) == (0, [])
+        assert leads.search(visible_to=None, text=q) == (0, [])
+    lead.share(["140221"], "通报", ctx("150924", at + timedelta(hours=1)))
+    store.app.save(lead)
+    store.runner().catch_up()
+    assert [r["lead_id"] for r in leads.search(visible_to="140221", text="售烟")[1]] == [lead.id]
+    assert leads.search(visible_to="140222", text="售烟") == (0, [])
+
+
+def test_document_and_query_tokens() -> None:
+    """The tokens themselves: unigrams, bigrams, rjieba's longer words, alphanumeric tails;
+    a query needs every bigram of a Chinese run and each alphanumeric part as a prefix."""
+    stored = document(("兴和县售烟点 蒙J12345", "A"))
+    lexemes = {part.split(":")[0].strip("'") for part in stored.split(" ")}
+    assert {"兴", "和", "兴和", "和县", "售烟", "烟点", "蒙", "j12345", "12345", "45"} <= lexemes
+    assert "兴和县" in lexemes  # a word rjieba cuts
+    assert "5" not in lexemes and "兴和县售烟点" not in lexemes
+    assert query("兴和 走私").match == "'兴和' & '走私'"
+    assert query("蒙J123").match == "'蒙' & 'j123':*"
+    assert query("售").match == "'售'"
+    assert query("-2024-0").match == "'2024':*"  # the lone 0 is left to the ILIKE check
+    assert query("% _ x").match is None
+    assert query("批发市场").rank == "('批发' & '发市' & '市场') | '批发市场'"
+    with pytest.raises(ValueError):
+        document(("x", "E"))
+
+
+def test_a_database_from_before_the_tokens_upgrades_with_init_and_rebuild(store: Store) -> None:
+    """`jointcase db init` adds the column and its index to views made before them, and
+    `jointcase projections rebuild case_search lead_register` fills them."""
+    case_id = _open(store, "150924", datetime(2025, 7, 1, tzinfo=UTC), "兴和售烟点案", "走私")
+    store.runner().catch_up()
+    view = store.views.case_search
+    with view.datastore.transaction(commit=True) as curs:
+        for table in ("case_search", "lead_register"):
+            curs.execute(f"ALTER TABLE {table} DROP COLUMN search_vec")
+    app, _ = init_database(store.settings)  # what `jointcase db init` runs
+    app.close()
+    indexes = {r["indexname"] for r in view.query("SELECT indexname FROM pg_indexes")}
+    assert {"case_search_text", "lead_register_text"} <= indexes
+    assert view.search(visible_to=ALL, text="售烟") == (0, [])  # not yet rebuilt: not found
+    chosen = store.views.named(["case_search", "lead_register"])
+    for v in chosen:  # what `jointcase projections rebuild case_search lead_register` runs
+        v.reset()
+    BatchRunner(store.app, chosen).catch_up()
+    assert [r["case_id"] for r in view.search(visible_to=ALL, text="售烟")[1]] == [case_id]
