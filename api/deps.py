@@ -41,7 +41,10 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-def get_services(request: Request) -> Services:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-off to a worker thread and back for each one, which on a loaded machine
+# costs more than the work itself (bench/README.md, http_vs_direct).
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -71,7 +74,9 @@ def current_officer(
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 
 
-def request_context(request: Request, services: ServicesDep, officer: CurrentOfficer) -> Context:
+async def request_context(
+    request: Request, services: ServicesDep, officer: CurrentOfficer
+) -> Context:
     return Context(officer.actor, services.clock(), request.state.correlation_id)
 
 
@@ -186,7 +191,7 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def write_request(
+async def write_request(
     request: Request,
     services: ServicesDep,
     officer: CurrentOfficer,
@@ -226,7 +231,7 @@ AsOfQuery = Annotated[
 ]
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is refused (422), not silently ignored: a
     misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered."""
     if not request.query_params:

@@ -7,6 +7,10 @@ its own process; clients are asyncio tasks on one httpx connection pool. Direct 
 `JointCaseApp.record_seizure` from as many threads.
 
     python -m bench.http_vs_direct [--seconds 8] [--clients 1 8 32] [--workers 1]
+
+With `--baseline DIR` (a source tree of another version, e.g. `git worktree add DIR main`), a
+second server runs from that tree against the same database and is measured in the same rounds,
+so a change is compared before and after under the same load.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -115,6 +120,43 @@ def summarise(latencies: list[float], elapsed: float, errors: int) -> dict:
     }
 
 
+def start_server(
+    env: dict[str, str], port: int, workers: int, tree: Path | None
+) -> tuple[subprocess.Popen, str]:
+    """`jointcase serve` from this tree, or from another one (the baseline)."""
+    if tree is not None:
+        tree = tree.resolve()
+        env = env | {"PYTHONPATH": str(tree)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jointcase",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/v1/ready").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{base} did not become ready")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -122,6 +164,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per level")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="source tree of another version to serve and measure in the same rounds",
+    )
     args = parser.parse_args()
 
     with bench_database("http") as settings:
@@ -145,68 +193,70 @@ def main() -> None:
             "JOINTCASE_POOL_SIZE": "8",
             "JOINTCASE_MAX_OVERFLOW": "8",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jointcase",
-                "serve",
-                "--port",
-                str(args.port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{args.port}"
+        servers = {"http": start_server(env, args.port, args.workers, None)}
+        if args.baseline is not None:
+            servers["baseline"] = start_server(env, args.port + 1, args.workers, args.baseline)
         try:
-            for _ in range(100):
-                try:
-                    if httpx.get(base + "/v1/ready").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
+            for _, base in servers.values():
+                wait_ready(base)
             direct_app = build_app(settings)
             results = {}
             for clients in args.clients:
-                rounds = {"direct": [], "http": []}
+                rounds: dict[str, list[dict]] = {"direct": [], **{name: [] for name in servers}}
                 # warm-up
-                asyncio.run(http_run(base, token, case_ids, clients, 1))
+                for _, base in servers.values():
+                    asyncio.run(http_run(base, token, case_ids, clients, 1))
                 direct_run(direct_app, case_ids, clients, 1)
-                for _ in range(args.rounds):
+                for n in range(args.rounds):
                     rounds["direct"].append(direct_run(direct_app, case_ids, clients, args.seconds))
-                    rounds["http"].append(
-                        asyncio.run(http_run(base, token, case_ids, clients, args.seconds))
-                    )
+                    order = list(servers.items())
+                    for name, (_, base) in order if n % 2 == 0 else order[::-1]:
+                        rounds[name].append(
+                            asyncio.run(http_run(base, token, case_ids, clients, args.seconds))
+                        )
                 d = median([r["per_second"] for r in rounds["direct"]])
-                h = median([r["per_second"] for r in rounds["http"]])
-                results[clients] = {
-                    "direct": rounds["direct"],
-                    "http": rounds["http"],
-                    "direct_per_second": d,
-                    "http_per_second": h,
-                    "ratio": round(h / d, 3),
-                }
-                worst = max(rounds["http"], key=lambda r: r["p99_ms"])
+                d50 = median([r["p50_ms"] for r in rounds["direct"]])
+                results[clients] = {"rounds": rounds, "direct_per_second": d, "direct_p50_ms": d50}
                 print(
-                    f"{clients:>3} clients  direct {d:8.1f}/s  http {h:8.1f}/s  "
-                    f"ratio {h / d:5.2f}  http p50 {worst['p50_ms']:6.2f} ms  "
-                    f"p99 {worst['p99_ms']:6.2f} ms  errors {sum(r['errors'] for r in rounds['http'])}",
+                    f"{clients:>3} clients  direct {d:8.1f}/s  p50 {d50:6.2f} ms  p99 "
+                    f"{max(r['p99_ms'] for r in rounds['direct']):6.2f} ms",
                     flush=True,
                 )
+                for name in servers:
+                    h = median([r["per_second"] for r in rounds[name]])
+                    h50 = median([r["p50_ms"] for r in rounds[name]])
+                    worst = max(rounds[name], key=lambda r: r["p99_ms"])
+                    results[clients][name] = {
+                        "per_second": h,
+                        "ratio": round(h / d, 3),
+                        "p50_ms": h50,
+                        "added_p50_ms": round(h50 - d50, 2),
+                        "p99_ms": worst["p99_ms"],
+                        "errors": sum(r["errors"] for r in rounds[name]),
+                    }
+                    print(
+                        f"{'':>11}{name:>8} {h:8.1f}/s  ratio {h / d:5.2f}  p50 {h50:6.2f} ms "
+                        f"(+{h50 - d50:5.2f})  p99 {worst['p99_ms']:6.2f} ms  "
+                        f"errors {results[clients][name]['errors']}",
+                        flush=True,
+                    )
             direct_app.close()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait(timeout=20)
             services.app.close()
             services.views.close()
             services.officers.pool.close()
             app.close()
     path = save(
-        "http_vs_direct", {"workers": args.workers, "seconds": args.seconds, "results": results}
+        "http_vs_direct",
+        {
+            "workers": args.workers,
+            "seconds": args.seconds,
+            "baseline": str(args.baseline) if args.baseline else None,
+            "results": results,
+        },
     )
     print(f"results in {path}")
 
