@@ -38,6 +38,7 @@ from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
 from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
+from jointcase.token_cache import TokenCache
 from projections.accountability import DeadlineBreaches
 from projections.base import BatchRunner
 from projections.bulletins import AuditBulletins
@@ -114,10 +115,17 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         if run_projections
         else None
     )
+    officers = OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime())
+    tokens = (
+        TokenCache(officers, db.conninfo(), settings.token_cache_seconds).start()
+        if settings.token_cache_seconds > 0
+        else None
+    )
     return Services(
         settings=settings,
         app=app,
-        officers=OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime()),
+        officers=officers,
+        tokens=tokens,
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
@@ -136,6 +144,8 @@ def read_ports(settings: Settings, views: Views) -> Ports:
 
 
 def close_services(services: Services) -> None:
+    if services.tokens is not None:
+        services.tokens.stop()
     if services.runner is not None:
         services.runner.stop()
     services.views.close()

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.errors import ApiProblem, domain_problem, query_names
@@ -23,6 +24,7 @@ from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
+from jointcase.token_cache import TokenCache
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
@@ -37,6 +39,8 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    #: Tokens this process has checked, forgotten on any change to officers (None: off).
+    tokens: TokenCache | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -53,17 +57,24 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="A token issued by `jointcase officers add`.")
 
 
-def current_officer(
+async def current_officer(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Officer:
+    """The officer whose token the request carries: from the process's token cache when this
+    process checked it already (no database round trip, no thread hop; revocation and rotation
+    still take effect at once, `jointcase/token_cache.py`), else from the officers table."""
     challenge = {"WWW-Authenticate": 'Bearer realm="jointcase"'}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiProblem(401, "send Authorization: Bearer <token>", "not-authenticated", challenge)
     token = credentials.credentials
     if len(token) > 200:
         raise ApiProblem(401, "the token is not valid", "not-authenticated", challenge)
-    officer = services.officers.authenticate(token)
+    cache = services.tokens
+    officer = cache.get(token) if cache is not None else None
+    if officer is None:
+        lookup = cache.authenticate if cache is not None else services.officers.authenticate
+        officer = await run_in_threadpool(lookup, token)
     if officer is None:
         raise ApiProblem(
             401, "the token is not valid or was revoked", "not-authenticated", challenge
