@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -84,6 +86,67 @@ def direct_run(app, case_ids: list, clients: int, seconds: float) -> dict:
     return summarise([x for lat in latencies for x in lat], elapsed, 0)
 
 
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection written by hand: the request's bytes out, the status
+    line, headers and `Content-Length` body in. httpx spends about as much CPU per request as
+    the server does, on the same two cores, so with it the benchmark partly measures its own
+    client (`--client httpx` keeps it for comparison)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self.head = (
+            f"Host: {base.removeprefix('http://')}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+
+    async def __aenter__(self) -> RawConnection:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+
+    async def post(self, path: str, body: bytes) -> int:
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.head, len(body), body)
+        )
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+
+async def raw_run(base: str, token: str, case_ids: list, clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    body = json.dumps(SEIZURE).encode()
+    deadline = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        nonlocal errors
+        paths = [f"/v1/cases/{case_id}/seizures" for case_id in case_ids[i]]
+        n = 0
+        async with RawConnection(base, token) as http:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                n += 1
+                status = await http.post(paths[n % len(paths)], body)
+                latencies.append(time.perf_counter() - started)
+                if status != 201:
+                    errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - began
+    return summarise(latencies, elapsed, errors)
+
+
 async def http_run(base: str, token: str, case_ids: list, clients: int, seconds: float) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -108,6 +171,40 @@ async def http_run(base: str, token: str, case_ids: list, clients: int, seconds:
         await asyncio.gather(*(client(i) for i in range(clients)))
         elapsed = time.perf_counter() - began
     return summarise(latencies, elapsed, errors)
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the uvicorn workers)."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server_pid: int | None, run, *args) -> dict:
+    """Runs one round and adds the CPU it cost per command: the calling process's own (the
+    client, or the direct caller) and the server's."""
+    client0 = own_cpu()
+    server0 = tree_cpu(server_pid) if server_pid else 0.0
+    result = run(*args)
+    n = max(1, result["commands"])
+    result["own_cpu_ms"] = round((own_cpu() - client0) * 1000 / n, 3)
+    if server_pid:
+        result["server_cpu_ms"] = round((tree_cpu(server_pid) - server0) * 1000 / n, 3)
+    return result
 
 
 def summarise(latencies: list[float], elapsed: float, errors: int) -> dict:
@@ -165,18 +262,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per level")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="HTTP client: a hand-written keep-alive connection (default) or httpx",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
         help="source tree of another version to serve and measure in the same rounds",
     )
     args = parser.parse_args()
+    run = raw_run if args.client == "raw" else http_run
 
     with bench_database("http") as settings:
         settings.pool_size = 8  # writes queue on the event-table lock anyway
         settings.max_overflow = 8
         app, _ = init_database(settings)
-        from api.app import build_services
+        from api.app import build_services, close_services
 
         services = build_services(settings, run_projections=False)
         _, token = services.officers.add(COUNTY, "officer", "bench")
@@ -205,28 +309,49 @@ def main() -> None:
                 rounds: dict[str, list[dict]] = {"direct": [], **{name: [] for name in servers}}
                 # warm-up
                 for _, base in servers.values():
-                    asyncio.run(http_run(base, token, case_ids, clients, 1))
+                    asyncio.run(run(base, token, case_ids, clients, 1))
                 direct_run(direct_app, case_ids, clients, 1)
                 for n in range(args.rounds):
-                    rounds["direct"].append(direct_run(direct_app, case_ids, clients, args.seconds))
+                    rounds["direct"].append(
+                        measured(None, direct_run, direct_app, case_ids, clients, args.seconds)
+                    )
                     order = list(servers.items())
-                    for name, (_, base) in order if n % 2 == 0 else order[::-1]:
+                    for name, (server, base) in order if n % 2 == 0 else order[::-1]:
                         rounds[name].append(
-                            asyncio.run(http_run(base, token, case_ids, clients, args.seconds))
+                            measured(
+                                server.pid,
+                                lambda *a: asyncio.run(run(*a)),
+                                base,
+                                token,
+                                case_ids,
+                                clients,
+                                args.seconds,
+                            )
                         )
                 d = median([r["per_second"] for r in rounds["direct"]])
                 d50 = median([r["p50_ms"] for r in rounds["direct"]])
-                results[clients] = {"rounds": rounds, "direct_per_second": d, "direct_p50_ms": d50}
+                dcpu = median([r["own_cpu_ms"] for r in rounds["direct"]])
+                results[clients] = {
+                    "rounds": rounds,
+                    "direct_per_second": d,
+                    "direct_p50_ms": d50,
+                    "direct_cpu_ms": dcpu,
+                }
                 print(
                     f"{clients:>3} clients  direct {d:8.1f}/s  p50 {d50:6.2f} ms  p99 "
-                    f"{max(r['p99_ms'] for r in rounds['direct']):6.2f} ms",
+                    f"{max(r['p99_ms'] for r in rounds['direct']):6.2f} ms  "
+                    f"CPU/command {dcpu:5.2f} ms",
                     flush=True,
                 )
                 for name in servers:
                     h = median([r["per_second"] for r in rounds[name]])
                     h50 = median([r["p50_ms"] for r in rounds[name]])
                     worst = max(rounds[name], key=lambda r: r["p99_ms"])
+                    scpu = median([r["server_cpu_ms"] for r in rounds[name]])
+                    ccpu = median([r["own_cpu_ms"] for r in rounds[name]])
                     results[clients][name] = {
+                        "server_cpu_ms": scpu,
+                        "client_cpu_ms": ccpu,
                         "per_second": h,
                         "ratio": round(h / d, 3),
                         "p50_ms": h50,
@@ -237,6 +362,7 @@ def main() -> None:
                     print(
                         f"{'':>11}{name:>8} {h:8.1f}/s  ratio {h / d:5.2f}  p50 {h50:6.2f} ms "
                         f"(+{h50 - d50:5.2f})  p99 {worst['p99_ms']:6.2f} ms  "
+                        f"CPU/command server {scpu:5.2f} ms client {ccpu:5.2f} ms  "
                         f"errors {results[clients][name]['errors']}",
                         flush=True,
                     )
@@ -245,15 +371,14 @@ def main() -> None:
             for server, _ in servers.values():
                 server.terminate()
                 server.wait(timeout=20)
-            services.app.close()
-            services.views.close()
-            services.officers.pool.close()
+            close_services(services)
             app.close()
     path = save(
         "http_vs_direct",
         {
             "workers": args.workers,
             "seconds": args.seconds,
+            "client": args.client,
             "baseline": str(args.baseline) if args.baseline else None,
             "results": results,
         },
