@@ -85,10 +85,14 @@ async def current_officer(
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 
 
+def _context(request: Request, services: Services, officer: Officer) -> Context:
+    return Context(officer.actor, services.clock(), request.state.correlation_id)
+
+
 async def request_context(
     request: Request, services: ServicesDep, officer: CurrentOfficer
 ) -> Context:
-    return Context(officer.actor, services.clock(), request.state.correlation_id)
+    return _context(request, services, officer)
 
 
 RequestContext = Annotated[Context, Depends(request_context)]
@@ -206,7 +210,6 @@ async def write_request(
     request: Request,
     services: ServicesDep,
     officer: CurrentOfficer,
-    ctx: RequestContext,
     fingerprint: Annotated[str, Depends(_fingerprint)],
 ) -> Write:
     """A write request: who may record what is the use case's rule, not the route's."""
@@ -217,7 +220,7 @@ async def write_request(
         )
     return Write(
         services=services,
-        ctx=ctx,
+        ctx=_context(request, services, officer),  # not a dependency: each costs a resolution
         officer=officer,
         expected_version=parse_if_match(request.headers.get("If-Match")),
         key=key,
