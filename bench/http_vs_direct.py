@@ -268,6 +268,11 @@ def main() -> None:
         help="HTTP client: a hand-written keep-alive connection (default) or httpx",
     )
     parser.add_argument(
+        "--uncached-too",
+        action="store_true",
+        help="also serve this tree with JOINTCASE_TOKEN_CACHE_SECONDS=0 (every token looked up)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -298,6 +303,9 @@ def main() -> None:
             "JOINTCASE_MAX_OVERFLOW": "8",
         }
         servers = {"http": start_server(env, args.port, args.workers, None)}
+        if args.uncached_too:
+            uncached = env | {"JOINTCASE_TOKEN_CACHE_SECONDS": "0"}
+            servers["uncached"] = start_server(uncached, args.port + 2, args.workers, None)
         if args.baseline is not None:
             servers["baseline"] = start_server(env, args.port + 1, args.workers, args.baseline)
         try:
