@@ -45,6 +45,10 @@ HEARTBEAT = 0.5
 MAX_ENTRIES = 10_000
 
 
+class LeaseLost(Exception):
+    """The cache's row is gone, so revocations no longer wait for it: it must register again."""
+
+
 class TokenCache:
     def __init__(self, store: OfficerStore, conninfo: str, max_age: float) -> None:
         self.store = store
@@ -156,11 +160,13 @@ class TokenCache:
                     sent = time.monotonic()
                     # Renews the lease and confirms the changes forgotten so far. A change
                     # announced meanwhile is handled just below, before it is confirmed.
-                    conn.execute(
+                    renewed = conn.execute(
                         "UPDATE jointcase_token_caches SET alive_at = now(),"
                         " seen = greatest(seen, %s) WHERE cache_id = %s",
                         (seen, cache_id),
                     )
+                    if renewed.rowcount != 1:  # the lease is gone: no revocation waits for it
+                        raise LeaseLost("this cache's lease was removed")
                     self._usable_until = sent + FENCE
                     for notify in conn.notifies(timeout=HEARTBEAT, stop_after=1):
                         self._forget()  # first: nothing is answered from memory after this

@@ -155,3 +155,24 @@ def test_a_cache_that_lost_its_connection_stops_answering_and_revocation_still_h
     assert_problem(b.workspace(token), 401, "not-authenticated")
     wait_usable(b.cache)  # and it comes back, empty
     assert_problem(b.workspace(token), 401, "not-authenticated")
+
+
+def test_a_cache_whose_lease_was_removed_stops_answering_and_registers_again(pair) -> None:
+    a, b = pair
+    _, token = a.services.officers.add(XINGHE, "officer", "lease removed")
+    cached_in(b, token)
+    with a.services.officers.pool.connection() as conn:
+        conn.execute("DELETE FROM jointcase_token_caches")  # no revocation would wait for them
+    deadline = time.monotonic() + FENCE + 1
+    while b.cache.get(token) is not None:
+        assert time.monotonic() < deadline, "a cache without a lease kept answering"
+        time.sleep(0.01)
+    wait_usable(b.cache)
+    deadline = time.monotonic() + 10
+    while True:  # both register again, each with a new lease
+        with a.services.officers.pool.connection() as conn:
+            leases = conn.execute("SELECT count(*) FROM jointcase_token_caches").fetchone()
+        if leases is not None and leases[0] >= 2:
+            break
+        assert time.monotonic() < deadline, "the caches did not register again"
+        time.sleep(0.05)
