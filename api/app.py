@@ -26,6 +26,7 @@ from api.routers import (
     health,
     leads,
     meetings,
+    notifications,
     officers,
     operations,
     price_inspections,
@@ -35,6 +36,7 @@ from api.routers import (
     views,
 )
 from jointcase.idempotency import IdempotencyStore
+from jointcase.notifications import Notifier, build_sender, build_store
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
 from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
@@ -115,7 +117,20 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         if run_projections
         else None
     )
-    officers = OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime())
+    pepper = token_pepper(settings, db)
+    notices = build_store(settings, pool, pepper)
+    notifier = None
+    if run_projections:
+        # its own connections: a slow receiver never holds one the requests need
+        own = build_store(settings, open_pool(db, size=2), pepper)
+        notifier = Notifier(
+            own,
+            build_sender(settings, own),
+            views.workspace.position,
+            interval=settings.notify_interval,
+        )
+        notifier.start()
+    officers = OfficerStore(pool, pepper, settings.token_lifetime())
     tokens = (
         TokenCache(officers, db.conninfo(), settings.token_cache_seconds).start()
         if settings.token_cache_seconds > 0
@@ -129,6 +144,8 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
+        notifications=notices,
+        notifier=notifier,
     )
 
 
@@ -146,6 +163,9 @@ def read_ports(settings: Settings, views: Views) -> Ports:
 def close_services(services: Services) -> None:
     if services.tokens is not None:
         services.tokens.stop()
+    if services.notifier is not None:
+        services.notifier.stop()
+        services.notifier.store.pool.close()
     if services.runner is not None:
         services.runner.stop()
     services.views.close()
@@ -185,7 +205,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         metrics.check_scraper(request.app.state.services.settings, request)
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    for module in (health, views, leads, cases, reference, events, officers, proofs):
+    for module in (
+        health,
+        views,
+        leads,
+        cases,
+        reference,
+        events,
+        officers,
+        proofs,
+        notifications,
+    ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
     for module in (

@@ -22,6 +22,7 @@ from api.schemas import IsoDateTime
 from domain.errors import ConcurrencyConflict, DomainError
 from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
+from jointcase.notifications import NotificationStore, Notifier
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
 from jointcase.token_cache import TokenCache
@@ -41,6 +42,9 @@ class Services:
     runner: BatchRunner | None = None
     #: Tokens this process has checked, forgotten on any change to officers (None: off).
     tokens: TokenCache | None = None
+    notifications: NotificationStore | None = None
+    #: The notifier, when this process runs the read models (the embedded default).
+    notifier: Notifier | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -12,6 +12,7 @@ from jointcase.audit_cli import audit_app
 from jointcase.console import fail
 from jointcase.console import load_settings as _settings
 from jointcase.console import open_app_and_views as _views
+from jointcase.notify_cli import notify_app
 from jointcase.officers_cli import officers_app
 from jointcase.settings import Settings
 from jointcase.storage import (
@@ -31,6 +32,7 @@ keys_app = typer.Typer(help="Secrets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(officers_app, name="officers")
+app.add_typer(notify_app, name="notify")
 projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
@@ -165,6 +167,24 @@ def worker() -> None:
         checkpoints = Checkpoints(db.conninfo(), db.schema or "public")
         signer = chain_signer(settings, db)
         issue_every(checkpoints, signer, settings.checkpoint_interval, runner.stopping)
+    from jointcase.notifications import Notifier, build_sender, build_store
+    from jointcase.storage import open_pool, token_pepper
+
+    db = resolve_database(settings)
+    notifier: Notifier | None = None
+    try:
+        pepper = token_pepper(settings, db)  # webhook secrets derive from it, as in the API
+    except ConfigurationError as e:
+        typer.echo(f"worker: notifications off ({e})")
+    else:
+        notify_pool = open_pool(db, size=2)
+        notices = build_store(settings, notify_pool, pepper)
+        sender = build_sender(settings, notices)
+        notifier = Notifier(
+            notices, sender, views.workspace.position, interval=settings.notify_interval
+        )
+        notifier.stopping = runner.stopping  # one signal stops both
+        notifier.start()
     typer.echo(
         "worker: views "
         + ", ".join(f"{v.name}@{v.position()}" for v in views.all())
@@ -175,6 +195,10 @@ def worker() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if notifier is not None:
+            notifier.stop()
+            sender.close()
+            notify_pool.close()
         views.close()
         app_.close()
     typer.echo("worker stopped")

@@ -107,6 +107,32 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="Longest wait of a read with `wait_for=` (seconds)."
     )
 
+    # --- notifications ---------------------------------------------------------------------------
+    notify_warn_hours: float = Field(
+        default=24, ge=0, description="Hours before a deadline that its county is reminded."
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts to deliver a notification before it is failed."
+    )
+    notify_retry_seconds: float = Field(
+        default=30, gt=0, description="First wait before a failed delivery is retried (doubling)."
+    )
+    notify_timeout: float = Field(
+        default=10, gt=0, le=120, description="Seconds a webhook or SMTP server has to answer."
+    )
+    notify_interval: float = Field(
+        default=2, gt=0, le=300, description="Seconds between the notifier's passes."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notices.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = Field(default="jointcase@localhost", description="From: of e-mail notices.")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    smtp_starttls: bool = Field(default=False, description="Upgrade SMTP with STARTTLS.")
+    public_url: str | None = Field(
+        default=None, description="The service's address as officers reach it (links in e-mails)."
+    )
+
     # --- cooperation agreement ------------------------------------------------------------------------
     timezone: str = Field(default="Asia/Shanghai", description="Local time of the bureaus.")
     acknowledge_days: float = Field(default=3, gt=0, description="Days to acknowledge a referral.")

@@ -306,6 +306,10 @@ def init_database(
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)
+            from jointcase.notifications import DDL as NOTIFICATIONS_DDL
+
+            for statement in NOTIFICATIONS_DDL:
+                conn.execute(statement)
             from projections.registry import build_views
 
             build_views(library_env(settings, db, create_table=True), pool_size=1).close()

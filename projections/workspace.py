@@ -314,9 +314,10 @@ def merge_consent(e: Any, position: int) -> list[tuple[str, tuple[Any, ...]]]:
         return [
             (
                 "INSERT INTO workspace_items (item_id, county, kind, case_id, from_county, title,"
-                " created_at) SELECT %s, county, 'consent_to_merge', %s, %s, number || ' ' || title,"
-                " %s FROM workspace_cases WHERE case_id = %s ON CONFLICT (item_id) DO NOTHING",
-                (item, e.originator_id, e.actor.county, e.timestamp, e.originator_id),
+                " created_at, opened_position) SELECT %s, county, 'consent_to_merge', %s, %s,"
+                " number || ' ' || title, %s, %s FROM workspace_cases WHERE case_id = %s"
+                " ON CONFLICT (item_id) DO NOTHING",
+                (item, e.originator_id, e.actor.county, e.timestamp, position, e.originator_id),
             )
         ]
     return [

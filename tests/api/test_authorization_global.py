@@ -132,6 +132,21 @@ GLOBAL_ROUTES = [
         writers(201),
         lambda _, __: {"case_type": "unlicensed", "title": "shop without licence"},
     ),
+    GlobalRoute("notifications", "GET", "/v1/notifications", dict.fromkeys(ROLES, 200)),
+    GlobalRoute("notification-targets", "GET", "/v1/notification-targets", only(("admin",), 200)),
+    GlobalRoute(
+        "notification-deliveries", "GET", "/v1/notification-deliveries", only(("admin",), 200)
+    ),
+    GlobalRoute(
+        "add-notification-target",
+        "POST",
+        "/v1/notification-targets",
+        only(("admin",), 201),
+        lambda _, county: {
+            "channel": "email",
+            "address": f"duty-{uuid.uuid4().hex[:8]}@{county}.example",
+        },
+    ),
 ]
 
 
@@ -149,7 +164,9 @@ def test_global_routes(api: Api, route: GlobalRoute, role: str, county: str) -> 
     body = assert_answer(response, route.expect[role])
     if response.status_code >= 400:
         return
-    if route.method == "POST":
+    if route.name == "add-notification-target":
+        assert body["county"] == county and body["channel"] == "email"
+    elif route.method == "POST":
         assert {"id", "version", "position"} <= body.keys()
     elif route.name == "event-log" and role == "admin":
         # an administrator reads only its own county's events (a page may hold none)
@@ -203,6 +220,8 @@ def test_every_route_needs_a_valid_token(
         "year": "2026",
         "quarter": "1",
         "number": "140221-2026-0001",
+        "target_id": str(uuid.uuid4()),
+        "notification_id": "1",
     }
     url = path.format(**ids)
     response = api.client.request(
