@@ -176,3 +176,18 @@ def test_a_cache_whose_lease_was_removed_stops_answering_and_registers_again(pai
             break
         assert time.monotonic() < deadline, "the caches did not register again"
         time.sleep(0.05)
+
+
+def test_with_the_cache_off_every_request_looks_its_token_up(api_settings: Settings) -> None:
+    settings = api_settings.model_copy(update={"token_cache_seconds": 0})
+    services = build_services(settings, run_projections=False)
+    try:
+        assert services.tokens is None
+        client = TestClient(create_app(services=services), raise_server_exceptions=False)
+        officer, token = services.officers.add(XINGHE, "officer", "no cache")
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/v1/workspace", headers=headers).status_code == 200
+        services.officers.revoke(officer.officer_id)
+        assert_problem(client.get("/v1/workspace", headers=headers), 401, "not-authenticated")
+    finally:
+        close_services(services)
