@@ -56,7 +56,7 @@ class RequestRecord:
     else a new one), answers it in the response header, counts the request and its latency by
     route template and status, and logs one line. Plain ASGI: Starlette's `BaseHTTPMiddleware`
     (`@app.middleware("http")`) runs the rest of the app in a task of its own and streams the
-    response through a memory channel, which cost about 0.3 ms a request."""
+    response through a memory channel, on every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
