@@ -6,13 +6,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, metrics
 from api.deps import Services, reject_unknown_query
@@ -50,6 +51,7 @@ from jointcase.storage import (
     resolve_database,
     token_pepper,
 )
+from jointcase.token_cache import TokenCache
 from projections.accountability import DeadlineBreaches
 from projections.base import BatchRunner
 from projections.bulletins import AuditBulletins
@@ -58,6 +60,57 @@ from service.ports import PolicyFile, Ports
 
 log = logging.getLogger("jointcase.http")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class RequestRecord:
+    """Gives each request its correlation id (the client's `X-Correlation-ID` when well formed,
+    else a new one), answers it in the response header, counts the request and its latency by
+    route template and status, and logs one line. Plain ASGI: Starlette's `BaseHTTPMiddleware`
+    (`@app.middleware("http")`) runs the rest of the app in a task of its own and streams the
+    response through a memory channel, on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope["headers"]:
+            if name == b"x-correlation-id":
+                given = value.decode("latin-1")
+                break
+        correlation = given if _CORRELATION.match(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation
+        header = (b"x-correlation-id", correlation.encode())
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            metrics.observe_request(method, route, status, elapsed)
+            log.info(
+                "request",
+                extra={
+                    "correlation_id": correlation,
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
 
 
 def build_services(settings: Settings, run_projections: bool | None = None) -> Services:
@@ -90,10 +143,17 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
             interval=settings.notify_interval,
         )
         notifier.start()
+    officers = OfficerStore(pool, pepper, settings.token_lifetime())
+    tokens = (
+        TokenCache(officers, db.conninfo(), settings.token_cache_seconds).start()
+        if settings.token_cache_seconds > 0
+        else None
+    )
     return Services(
         settings=settings,
         app=app,
-        officers=OfficerStore(pool, pepper, settings.token_lifetime()),
+        officers=officers,
+        tokens=tokens,
         # A request that was about to commit has given up after its wait for the database
         # and the library's own connection retries (about 35 s): then a retry may settle it.
         idempotency=IdempotencyStore(
@@ -130,6 +190,8 @@ def read_ports(settings: Settings, views: Views) -> Ports:
 
 
 def close_services(services: Services) -> None:
+    if services.tokens is not None:
+        services.tokens.stop()
     if services.notifier is not None:
         services.notifier.stop()
         services.notifier.store.pool.close()
@@ -168,30 +230,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
     errors.install(app)
 
-    @app.middleware("http")
-    async def correlation(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get("X-Correlation-ID", "")
-        request.state.correlation_id = given if _CORRELATION.match(given) else str(uuid.uuid4())
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        metrics.LATENCY.labels(request.method, route).observe(elapsed)
-        response.headers["X-Correlation-ID"] = request.state.correlation_id
-        log.info(
-            "request",
-            extra={
-                "correlation_id": request.state.correlation_id,
-                "method": request.method,
-                "route": route,
-                "status": response.status_code,
-                "ms": round(elapsed * 1000, 2),
-            },
-        )
-        return response
+    app.add_middleware(RequestRecord)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics(request: Request) -> Response:

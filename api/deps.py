@@ -16,6 +16,7 @@ from uuid import UUID
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.errors import UNAVAILABLE, ApiProblem, domain_problem, query_names
@@ -34,6 +35,7 @@ from jointcase.idempotency import (
 from jointcase.notifications import NotificationStore, Notifier
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
+from jointcase.token_cache import TokenCache
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
@@ -48,6 +50,8 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    #: Tokens this process has checked, forgotten on any change to officers (None: off).
+    tokens: TokenCache | None = None
     notifications: NotificationStore | None = None
     #: The notifier, when this process runs the read models (the embedded default).
     notifier: Notifier | None = None
@@ -57,7 +61,10 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-def get_services(request: Request) -> Services:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-off to a worker thread and back for each one, which on a loaded machine
+# costs more than the work itself (bench/README.md, http_vs_direct).
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -66,17 +73,24 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="A token issued by `jointcase officers add`.")
 
 
-def current_officer(
+async def current_officer(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Officer:
+    """The officer whose token the request carries: from the process's token cache when this
+    process checked it already (no database round trip, no thread hop; revocation and rotation
+    still take effect at once, `jointcase/token_cache.py`), else from the officers table."""
     challenge = {"WWW-Authenticate": 'Bearer realm="jointcase"'}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiProblem(401, "send Authorization: Bearer <token>", "not-authenticated", challenge)
     token = credentials.credentials
     if len(token) > 200:
         raise ApiProblem(401, "the token is not valid", "not-authenticated", challenge)
-    officer = services.officers.authenticate(token)
+    cache = services.tokens
+    officer = cache.get(token) if cache is not None else None
+    if officer is None:
+        lookup = cache.authenticate if cache is not None else services.officers.authenticate
+        officer = await run_in_threadpool(lookup, token)
     if officer is None:
         raise ApiProblem(
             401, "the token is not valid or was revoked", "not-authenticated", challenge
@@ -87,8 +101,14 @@ def current_officer(
 CurrentOfficer = Annotated[Officer, Depends(current_officer)]
 
 
-def request_context(request: Request, services: ServicesDep, officer: CurrentOfficer) -> Context:
+def _context(request: Request, services: Services, officer: Officer) -> Context:
     return Context(officer.actor, services.clock(), request.state.correlation_id)
+
+
+async def request_context(
+    request: Request, services: ServicesDep, officer: CurrentOfficer
+) -> Context:
+    return _context(request, services, officer)
 
 
 RequestContext = Annotated[Context, Depends(request_context)]
@@ -285,11 +305,10 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def write_request(
+async def write_request(
     request: Request,
     services: ServicesDep,
     officer: CurrentOfficer,
-    ctx: RequestContext,
     fingerprint: Annotated[str, Depends(_fingerprint)],
 ) -> Write:
     """A write request: who may record what is the use case's rule, not the route's."""
@@ -300,7 +319,7 @@ def write_request(
         )
     return Write(
         services=services,
-        ctx=ctx,
+        ctx=_context(request, services, officer),  # not a dependency: each costs a resolution
         officer=officer,
         expected_version=parse_if_match(request.headers.get("If-Match")),
         key=key,
@@ -325,7 +344,7 @@ AsOfQuery = Annotated[
 ]
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is refused (422), not silently ignored: a
     misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered."""
     if not request.query_params:

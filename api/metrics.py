@@ -40,6 +40,23 @@ COMMANDS = Counter(
 )
 
 
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Counts one request and its latency. The labelled children are looked up once per
+    (method, route, status) and kept (routes are templates, so the set is small)."""
+    children = _request_children.get((method, route, status))
+    if children is None:
+        children = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+        )
+        _request_children[method, route, status] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
+
 class ServiceCollector(Collector):
     """Read on each scrape: view lag behind the log, and pool use."""
 

@@ -7,18 +7,25 @@ its own process; clients are asyncio tasks on one httpx connection pool. Direct 
 `JointCaseApp.record_seizure` from as many threads.
 
     python -m bench.http_vs_direct [--seconds 8] [--clients 1 8 32] [--workers 1]
+
+With `--baseline DIR` (a source tree of another version, e.g. `git worktree add DIR main`), a
+second server runs from that tree against the same database and is measured in the same rounds,
+so a change is compared before and after under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import resource
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -79,6 +86,67 @@ def direct_run(app, case_ids: list, clients: int, seconds: float) -> dict:
     return summarise([x for lat in latencies for x in lat], elapsed, 0)
 
 
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection written by hand: the request's bytes out, the status
+    line, headers and `Content-Length` body in. httpx spends about as much CPU per request as
+    the server does, on the same two cores, so with it the benchmark partly measures its own
+    client (`--client httpx` keeps it for comparison)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self.head = (
+            f"Host: {base.removeprefix('http://')}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+
+    async def __aenter__(self) -> RawConnection:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+
+    async def post(self, path: str, body: bytes) -> int:
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.head, len(body), body)
+        )
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+
+async def raw_run(base: str, token: str, case_ids: list, clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    body = json.dumps(SEIZURE).encode()
+    deadline = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        nonlocal errors
+        paths = [f"/v1/cases/{case_id}/seizures" for case_id in case_ids[i]]
+        n = 0
+        async with RawConnection(base, token) as http:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                n += 1
+                status = await http.post(paths[n % len(paths)], body)
+                latencies.append(time.perf_counter() - started)
+                if status != 201:
+                    errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - began
+    return summarise(latencies, elapsed, errors)
+
+
 async def http_run(base: str, token: str, case_ids: list, clients: int, seconds: float) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -105,6 +173,40 @@ async def http_run(base: str, token: str, case_ids: list, clients: int, seconds:
     return summarise(latencies, elapsed, errors)
 
 
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the uvicorn workers)."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server_pid: int | None, run, *args) -> dict:
+    """Runs one round and adds the CPU it cost per command: the calling process's own (the
+    client, or the direct caller) and the server's."""
+    client0 = own_cpu()
+    server0 = tree_cpu(server_pid) if server_pid else 0.0
+    result = run(*args)
+    n = max(1, result["commands"])
+    result["own_cpu_ms"] = round((own_cpu() - client0) * 1000 / n, 3)
+    if server_pid:
+        result["server_cpu_ms"] = round((tree_cpu(server_pid) - server0) * 1000 / n, 3)
+    return result
+
+
 def summarise(latencies: list[float], elapsed: float, errors: int) -> dict:
     return {
         "commands": len(latencies),
@@ -115,6 +217,43 @@ def summarise(latencies: list[float], elapsed: float, errors: int) -> dict:
     }
 
 
+def start_server(
+    env: dict[str, str], port: int, workers: int, tree: Path | None
+) -> tuple[subprocess.Popen, str]:
+    """`jointcase serve` from this tree, or from another one (the baseline)."""
+    if tree is not None:
+        tree = tree.resolve()
+        env = env | {"PYTHONPATH": str(tree)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jointcase",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/v1/ready").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{base} did not become ready")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -122,13 +261,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per level")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="HTTP client: a hand-written keep-alive connection (default) or httpx",
+    )
+    parser.add_argument(
+        "--uncached-too",
+        action="store_true",
+        help="also serve this tree with JOINTCASE_TOKEN_CACHE_SECONDS=0 (every token looked up)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="source tree of another version to serve and measure in the same rounds",
+    )
     args = parser.parse_args()
+    run = raw_run if args.client == "raw" else http_run
 
     with bench_database("http") as settings:
         settings.pool_size = 8  # writes queue on the event-table lock anyway
         settings.max_overflow = 8
         app, _ = init_database(settings)
-        from api.app import build_services
+        from api.app import build_services, close_services
 
         services = build_services(settings, run_projections=False)
         _, token = services.officers.add(COUNTY, "officer", "bench")
@@ -145,68 +302,94 @@ def main() -> None:
             "JOINTCASE_POOL_SIZE": "8",
             "JOINTCASE_MAX_OVERFLOW": "8",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jointcase",
-                "serve",
-                "--port",
-                str(args.port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{args.port}"
+        servers = {"http": start_server(env, args.port, args.workers, None)}
+        if args.uncached_too:
+            uncached = env | {"JOINTCASE_TOKEN_CACHE_SECONDS": "0"}
+            servers["uncached"] = start_server(uncached, args.port + 2, args.workers, None)
+        if args.baseline is not None:
+            servers["baseline"] = start_server(env, args.port + 1, args.workers, args.baseline)
         try:
-            for _ in range(100):
-                try:
-                    if httpx.get(base + "/v1/ready").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
+            for _, base in servers.values():
+                wait_ready(base)
             direct_app = build_app(settings)
             results = {}
             for clients in args.clients:
-                rounds = {"direct": [], "http": []}
+                rounds: dict[str, list[dict]] = {"direct": [], **{name: [] for name in servers}}
                 # warm-up
-                asyncio.run(http_run(base, token, case_ids, clients, 1))
+                for _, base in servers.values():
+                    asyncio.run(run(base, token, case_ids, clients, 1))
                 direct_run(direct_app, case_ids, clients, 1)
-                for _ in range(args.rounds):
-                    rounds["direct"].append(direct_run(direct_app, case_ids, clients, args.seconds))
-                    rounds["http"].append(
-                        asyncio.run(http_run(base, token, case_ids, clients, args.seconds))
+                for n in range(args.rounds):
+                    rounds["direct"].append(
+                        measured(None, direct_run, direct_app, case_ids, clients, args.seconds)
                     )
+                    order = list(servers.items())
+                    for name, (server, base) in order if n % 2 == 0 else order[::-1]:
+                        rounds[name].append(
+                            measured(
+                                server.pid,
+                                lambda *a: asyncio.run(run(*a)),
+                                base,
+                                token,
+                                case_ids,
+                                clients,
+                                args.seconds,
+                            )
+                        )
                 d = median([r["per_second"] for r in rounds["direct"]])
-                h = median([r["per_second"] for r in rounds["http"]])
+                d50 = median([r["p50_ms"] for r in rounds["direct"]])
+                dcpu = median([r["own_cpu_ms"] for r in rounds["direct"]])
                 results[clients] = {
-                    "direct": rounds["direct"],
-                    "http": rounds["http"],
+                    "rounds": rounds,
                     "direct_per_second": d,
-                    "http_per_second": h,
-                    "ratio": round(h / d, 3),
+                    "direct_p50_ms": d50,
+                    "direct_cpu_ms": dcpu,
                 }
-                worst = max(rounds["http"], key=lambda r: r["p99_ms"])
                 print(
-                    f"{clients:>3} clients  direct {d:8.1f}/s  http {h:8.1f}/s  "
-                    f"ratio {h / d:5.2f}  http p50 {worst['p50_ms']:6.2f} ms  "
-                    f"p99 {worst['p99_ms']:6.2f} ms  errors {sum(r['errors'] for r in rounds['http'])}",
+                    f"{clients:>3} clients  direct {d:8.1f}/s  p50 {d50:6.2f} ms  p99 "
+                    f"{max(r['p99_ms'] for r in rounds['direct']):6.2f} ms  "
+                    f"CPU/command {dcpu:5.2f} ms",
                     flush=True,
                 )
+                for name in servers:
+                    h = median([r["per_second"] for r in rounds[name]])
+                    h50 = median([r["p50_ms"] for r in rounds[name]])
+                    worst = max(rounds[name], key=lambda r: r["p99_ms"])
+                    scpu = median([r["server_cpu_ms"] for r in rounds[name]])
+                    ccpu = median([r["own_cpu_ms"] for r in rounds[name]])
+                    results[clients][name] = {
+                        "server_cpu_ms": scpu,
+                        "client_cpu_ms": ccpu,
+                        "per_second": h,
+                        "ratio": round(h / d, 3),
+                        "p50_ms": h50,
+                        "added_p50_ms": round(h50 - d50, 2),
+                        "p99_ms": worst["p99_ms"],
+                        "errors": sum(r["errors"] for r in rounds[name]),
+                    }
+                    print(
+                        f"{'':>11}{name:>8} {h:8.1f}/s  ratio {h / d:5.2f}  p50 {h50:6.2f} ms "
+                        f"(+{h50 - d50:5.2f})  p99 {worst['p99_ms']:6.2f} ms  "
+                        f"CPU/command server {scpu:5.2f} ms client {ccpu:5.2f} ms  "
+                        f"errors {results[clients][name]['errors']}",
+                        flush=True,
+                    )
             direct_app.close()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-            services.app.close()
-            services.views.close()
-            services.officers.pool.close()
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait(timeout=20)
+            close_services(services)
             app.close()
     path = save(
-        "http_vs_direct", {"workers": args.workers, "seconds": args.seconds, "results": results}
+        "http_vs_direct",
+        {
+            "workers": args.workers,
+            "seconds": args.seconds,
+            "client": args.client,
+            "baseline": str(args.baseline) if args.baseline else None,
+            "results": results,
+        },
     )
     print(f"results in {path}")
 

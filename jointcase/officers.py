@@ -1,19 +1,25 @@
 """Officers and their API tokens. A token is shown once when issued; only a keyed hash of it
 (HMAC-SHA256 with the token pepper from the settings) is stored, so a copy of the database
-does not let anyone in. Revocation takes effect at once (lookups are not cached). A token
+does not let anyone in. Revocation takes effect at once, in every process. A token
 expires (``JOINTCASE_TOKEN_LIFETIME_DAYS`` after it was issued) and can be rotated: a new token
 for the same officer, whose id (the person every recorded event and every separation of duties
-names) never changes."""
+names) never changes.
+
+Every change to the officers table is counted and announced (a trigger), so that a process that
+keeps checked tokens in memory (`jointcase/token_cache.py`) forgets them at once; `revoke` and
+`rotate` return only when every such process has confirmed it has."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -31,11 +37,47 @@ DDL = (
     revoked_at timestamptz
 )""",
     "ALTER TABLE jointcase_officers ADD COLUMN IF NOT EXISTS token_issued_at timestamptz",
+    # The number of changes to the officers table (one row), announced on every change.
+    """CREATE TABLE IF NOT EXISTS jointcase_officers_changes (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    n bigint NOT NULL
+)""",
+    "INSERT INTO jointcase_officers_changes (one, n) VALUES (true, 0) ON CONFLICT DO NOTHING",
+    """CREATE OR REPLACE FUNCTION jointcase_officers_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint;
+BEGIN
+    UPDATE jointcase_officers_changes SET n = n + 1 RETURNING n INTO changed;
+    PERFORM pg_notify('jointcase_officers_changed:' || TG_TABLE_SCHEMA, changed::text);
+    RETURN NULL;
+END
+$$""",
+    """CREATE OR REPLACE TRIGGER jointcase_officers_changed
+AFTER UPDATE OR DELETE OR TRUNCATE ON jointcase_officers
+FOR EACH STATEMENT EXECUTE FUNCTION jointcase_officers_changed()""",
+    # The processes that keep checked tokens in memory: the last change each has forgotten
+    # its tokens for, and its lease (renewed twice a second; lost with the process).
+    """CREATE UNLOGGED TABLE IF NOT EXISTS jointcase_token_caches (
+    cache_id text PRIMARY KEY,
+    seen bigint NOT NULL,
+    alive_at timestamptz NOT NULL
+)""",
 )
+#: A revocation waits this long at most for the processes that cache tokens to confirm it.
+CONFIRM_TIMEOUT = 10.0
+#: Seconds after a cache sent its last lease renewal that it may still answer from memory; a
+#: revocation does not wait for a cache whose lease is older (`jointcase/token_cache.py`).
+FENCE = 2.0
 #: Tokens issued before tokens expired count from the officer's creation.
 ISSUED = "coalesce(token_issued_at, created_at)"
 COLUMNS = f"officer_id, name, county, role, created_at, revoked_at, {ISSUED} AS token_issued_at"
 DEFAULT_LIFETIME = timedelta(days=90)
+
+
+class RevocationUnconfirmed(Exception):
+    """A change to an officer was recorded, but not every process that caches tokens confirmed
+    it in time."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +108,56 @@ class OfficerStore:
             for statement in DDL:
                 conn.execute(statement)
 
-    def _hash(self, token: str) -> bytes:
+    def token_hash(self, token: str) -> bytes:
         return hmac.new(self.pepper, token.encode(), hashlib.sha256).digest()
+
+    @staticmethod
+    def channel(conn: Connection[Any]) -> str:
+        """The notification channel that announces changes to this schema's officers."""
+        row = conn.execute(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.oid = 'jointcase_officers'::regclass"
+        ).fetchone()
+        return f"jointcase_officers_changed:{row[0] if row else 'public'}"
+
+    @staticmethod
+    def notifies_changes(conn: Connection[Any]) -> bool:
+        """Whether this database announces changes to officers (`jointcase db init` was run
+        by a version that installs the trigger)."""
+        return (
+            conn.execute(
+                "SELECT 1 FROM pg_trigger WHERE tgname = 'jointcase_officers_changed'"
+                " AND tgrelid = to_regclass('jointcase_officers')"
+            ).fetchone()
+            is not None
+        )
+
+    def await_caches(self, timeout: float = CONFIRM_TIMEOUT) -> None:
+        """Returns once every process that keeps checked tokens in memory, and holds a current
+        lease, has forgotten them since the last change to the officers table. A process whose
+        lease ran out no longer answers from memory (`jointcase/token_cache.py`)."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        with self.pool.connection() as conn:
+            if conn.execute("SELECT to_regclass('jointcase_token_caches')").fetchone() == (None,):
+                return  # a database from before token caches: no process caches
+            while True:
+                row = conn.execute(
+                    "SELECT count(*) FROM jointcase_token_caches"
+                    " WHERE seen < (SELECT n FROM jointcase_officers_changes)"
+                    " AND alive_at > now() - make_interval(secs => %s)",
+                    (FENCE,),
+                ).fetchone()
+                if row is None or row[0] == 0:
+                    return
+                if time.monotonic() >= deadline:
+                    raise RevocationUnconfirmed(
+                        f"{row[0]} API process(es) did not confirm the change within "
+                        f"{timeout:g} s; they stop answering from memory within {FENCE:g} s of "
+                        "losing the database"
+                    )
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
     def add(self, county: str, role: Role | str, name: str) -> tuple[Officer, str]:
         try:
@@ -85,7 +175,7 @@ class OfficerStore:
             conn.execute(
                 "INSERT INTO jointcase_officers (officer_id, name, county, role, token_hash,"
                 " created_at, token_issued_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (officer_id, name.strip(), county, role.value, self._hash(token), now, now),
+                (officer_id, name.strip(), county, role.value, self.token_hash(token), now, now),
             )
         return Officer(officer_id, name.strip(), county, role, now, None, now), token
 
@@ -97,7 +187,7 @@ class OfficerStore:
             row = cur.execute(
                 f"SELECT {COLUMNS} FROM jointcase_officers"
                 f" WHERE token_hash = %s AND revoked_at IS NULL AND {ISSUED} > %s",
-                (self._hash(token), issued_after),
+                (self.token_hash(token), issued_after),
             ).fetchone()
         return _officer(row) if row else None
 
@@ -109,10 +199,11 @@ class OfficerStore:
             row = cur.execute(
                 "UPDATE jointcase_officers SET token_hash = %s, token_issued_at = %s"
                 f" WHERE officer_id = %s AND revoked_at IS NULL RETURNING {COLUMNS}",
-                (self._hash(token), datetime.now(UTC), officer_id),
+                (self.token_hash(token), datetime.now(UTC), officer_id),
             ).fetchone()
         if row is None:
             raise NotFound(f"no active officer {officer_id}")
+        self.await_caches()
         return _officer(row), token
 
     def expires_at(self, officer: Officer) -> datetime | None:
@@ -135,6 +226,7 @@ class OfficerStore:
             ).fetchone()
         if row is None:
             raise NotFound(f"no active officer {officer_id}")
+        self.await_caches()
         return _officer(row)
 
 

@@ -11,6 +11,7 @@ import typer
 from domain.errors import DomainError
 from jointcase.console import fail
 from jointcase.console import load_settings as _settings
+from jointcase.officers import RevocationUnconfirmed
 from jointcase.settings import Settings
 from jointcase.storage import ConfigurationError, init_database, resolve_database, tables_exist
 
@@ -78,6 +79,9 @@ def officers_revoke(officer_id: str) -> None:
     settings = _settings()
     try:
         officer = _officer_store(settings).revoke(officer_id)
+    except RevocationUnconfirmed as e:
+        fail(f"recorded, but {e}")
+        return
     except (ConfigurationError, DomainError) as e:
         fail(str(e))
         return
@@ -91,6 +95,9 @@ def officers_rotate(officer_id: str) -> None:
     settings = _settings()
     try:
         officer, token = _officer_store(settings).rotate(officer_id)
+    except RevocationUnconfirmed as e:
+        fail(f"recorded, but {e}")
+        return
     except (ConfigurationError, DomainError) as e:
         fail(str(e))
         return

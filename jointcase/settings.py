@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     token_lifetime_days: int = Field(
         default=90, ge=1, description="Days an officer's API token is valid after it is issued."
     )
+    token_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="Seconds an API process may answer a token it has checked from memory "
+        "(0: look every request's token up). Revoking or rotating a token still takes effect "
+        "at once in every process: each is told, and the revocation waits until each confirms.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="Bearer token a Prometheus scraper sends to read /metrics; without one "

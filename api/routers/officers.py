@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentOfficer, ServicesDep
-from api.errors import problems
+from api.errors import ApiProblem, problems
 from api.schemas.officers import TokenIssued
+from jointcase.officers import RevocationUnconfirmed
 
 router = APIRouter(prefix="/v1", tags=["officers"])
 
@@ -15,11 +16,16 @@ router = APIRouter(prefix="/v1", tags=["officers"])
     "/officers/me/token",
     response_model=TokenIssued,
     status_code=201,
-    responses=problems(401, 404),
+    responses=problems(401, 404, 503),
 )
 def rotate_own_token(services: ServicesDep, officer: CurrentOfficer) -> object:
     """Issue the calling officer a new token; the one used for this request stops working."""
-    rotated, token = services.officers.rotate(officer.officer_id)
+    try:
+        rotated, token = services.officers.rotate(officer.officer_id)
+    except RevocationUnconfirmed as error:
+        raise ApiProblem(
+            503, f"the new token is issued but {error}", "revocation-unconfirmed"
+        ) from None
     return {
         "officer_id": rotated.officer_id,
         "token": token,

@@ -59,16 +59,14 @@ def main() -> None:
     with bench_database("load") as settings:
         settings.pool_size = 4
         init_database(settings)
-        from api.app import build_services
+        from api.app import build_services, close_services
 
         services = build_services(settings, run_projections=False)
         tokens = {
             c: [services.officers.add(c, "officer", f"load {c} {i}")[1] for i in range(args.users)]
             for c in COUNTIES
         }
-        services.app.close()
-        services.views.close()
-        services.officers.pool.close()
+        close_services(services)
         env = settings_env(settings) | {
             "JOINTCASE_RUN_PROJECTIONS": "false",
             "JOINTCASE_POOL_SIZE": "4",

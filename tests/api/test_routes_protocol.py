@@ -120,3 +120,15 @@ def test_the_correlation_id_of_a_request_lands_on_its_events(world: World) -> No
         "items"
     ]
     assert events[0]["correlation_id"] == "req-7f3a" and events[0]["actor"]["county"] == XINGHE
+
+
+def test_a_refused_request_answers_its_correlation_id_and_a_malformed_one_is_replaced(
+    world: World,
+) -> None:
+    given = world.client.get("/v1/workspace", headers={"X-Correlation-ID": "req-401"})
+    assert_problem(given, 401, "not-authenticated")
+    assert given.headers["x-correlation-id"] == "req-401" == given.json()["correlation_id"]
+    replaced = world.client.get("/v1/workspace", headers={"X-Correlation-ID": "bad id"})
+    assert_problem(replaced, 401, "not-authenticated")
+    made = replaced.headers["x-correlation-id"]
+    assert made != "bad id" and len(made) == 36 and replaced.json()["correlation_id"] == made

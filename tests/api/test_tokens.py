@@ -50,6 +50,7 @@ def test_a_token_expires_after_the_token_lifetime(api: Api) -> None:
             "UPDATE jointcase_officers SET token_issued_at = %s WHERE officer_id = %s",
             (now - timedelta(days=91), officer.officer_id),
         )
+    officers.await_caches()  # a hand edit is announced too; this waits until it is heard
     assert_problem(api.client.get("/v1/workspace", headers=bearer(token)), 401, "not-authenticated")
     _, fresh = officers.rotate(officer.officer_id)  # what `jointcase officers rotate ID` does
     assert api.client.get("/v1/workspace", headers=bearer(fresh)).status_code == 200
