@@ -36,6 +36,7 @@ from api.routers import (
 from jointcase.idempotency import IdempotencyStore
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
+from jointcase.signin import SignIns
 from jointcase.storage import build_app, library_env, open_pool, resolve_database, token_pepper
 from projections.accountability import DeadlineBreaches
 from projections.base import BatchRunner
@@ -69,6 +70,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         idempotency=IdempotencyStore(pool),
         views=views,
         runner=runner,
+        signins=SignIns(pool),
     )
 
 
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         "needs `Authorization: Bearer <token>` (issued by `jointcase officers add`).",
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        docs_url=None,  # served by the console from local assets (api/console/docs.py)
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query)],
     )
     if services is not None:
@@ -160,4 +164,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
+    from api import console
+
+    console.install(app)
     return app

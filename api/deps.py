@@ -23,6 +23,7 @@ from domain.values import Context, Role
 from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, StoredResponse
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
+from jointcase.signin import SignIns
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
@@ -37,6 +38,8 @@ class Services:
     idempotency: IdempotencyStore
     views: Views
     runner: BatchRunner | None = None
+    #: People's sign-ins to the operator console (passwords, sessions); machines use tokens.
+    signins: SignIns | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

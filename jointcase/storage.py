@@ -303,6 +303,10 @@ def init_database(
             for statement in OFFICERS_DDL:
                 conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
+            from jointcase.signin import DDL as SIGNIN_DDL
+
+            for statement in SIGNIN_DDL:
+                conn.execute(statement)
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)
