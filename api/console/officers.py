@@ -253,7 +253,8 @@ def lead_action(
 ) -> Response:
     p = form.page
     model, call = LEAD_ACTIONS[action]
-    form_id = f"f-{action}" + (f"-{form.get('county')}" if form.get("county") else "")
+    per_referral = action in {"accept", "decline", "withdraw"} and form.get("county")
+    form_id = f"f-{action}" + (f"-{form.get('county')}" if per_referral else "")
 
     def again(fid: str, message: str) -> Response:
         return _lead_page(
@@ -427,6 +428,8 @@ def _case_form_data(p: Page, action: str, form: Form) -> dict[str, Any]:
         }
     if action in {"merge", "decline-merge"}:
         return {"survivor_id": _case_ref(p, form.get("survivor")), "reason": form.get("reason")}
+    if action == "invite":
+        return {"county": form.get("county"), "note": form.get("note")}
     return {k: v for k, v in form.data.items() if k not in {"csrf", "county", "request_id"}}
 
 
@@ -525,7 +528,13 @@ def case_action(
 ) -> Response:
     p = form.page
     model, call = CASE_ACTIONS[action]
-    suffix = form.get("county") or form.get("request_id") or form.get("survivor_key")
+    suffix = {
+        "accept-co-handling": form.get("county"),
+        "decline-co-handling": form.get("county"),
+        "answer-assistance": form.get("request_id"),
+        "merge": form.get("survivor_key"),
+        "decline-merge": form.get("survivor_key"),
+    }.get(action)
     form_id = f"f-{action}" + (f"-{suffix}" if suffix else "")
 
     def again(fid: str, message: str) -> Response:

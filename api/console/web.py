@@ -24,8 +24,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.i18n import LANGUAGES, language, translator
 from api.deps import Services, get_services
-from api.errors import ApiProblem
-from api.waiting import await_views
 from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.values import Context, Role
 from jointcase.officers import Officer
@@ -304,13 +302,24 @@ def with_position(url: str, position: int | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}at={position}"
 
 
-def wait_for(services: Services, views: list[View], position: int | None) -> None:
-    """Read-your-writes: the page after a form waits (briefly) until its views hold the write."""
-    try:
-        await_views(services, views, position)
-    except ApiProblem:
-        # A position not recorded (edited URL) or a view still behind: show what there is.
-        return
+#: Longest a page waits for its views to catch up with the log before showing what they hold.
+PAGE_WAIT = 1.0
+
+
+def wait_for(services: Services, views: list[View], position: int | None) -> bool:
+    """A page shows its views as of the log when the request came in (or as of the write a form
+    just made, ``position``): it waits briefly until they hold it, then shows what there is.
+    Answers whether the views were up to date."""
+    last = services.app.log_position()
+    target = last if position is None else min(position, last)
+    deadline = time.monotonic() + min(PAGE_WAIT, services.settings.wait_timeout)
+    pause = 0.005
+    while any(v.position() < target for v in views):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True
 
 
 def visible(read: Callable[[], Any]) -> Any:
