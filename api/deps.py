@@ -24,6 +24,7 @@ from jointcase.idempotency import IdempotencyStore, KeyInProgress, KeyReused, St
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
 from jointcase.signin import SignIns
+from jointcase.staff import Staff
 from projections.base import BatchRunner
 from projections.registry import Views
 from service.app import JointCaseApp
@@ -42,6 +43,13 @@ class Services:
     signins: SignIns | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def staff(self) -> Staff:
+        """A county's officers, managed by its administrator (API, console and CLI alike)."""
+        if self.signins is None:
+            raise RuntimeError("sign-ins are not configured")
+        return Staff(self.officers, self.signins)
 
 
 def get_services(request: Request) -> Services:

@@ -137,6 +137,14 @@ class SignIns:
             )
         return _officer(row)
 
+    def officer(self, officer_id: str) -> Officer | None:
+        """The officer with this id, revoked or not."""
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                f"SELECT {COLUMNS} FROM jointcase_officers WHERE officer_id = %s", (officer_id,)
+            ).fetchone()
+        return _officer(row) if row else None
+
     def login_of(self, officer_id: str) -> str | None:
         with self.pool.connection() as conn:
             row = conn.execute(

@@ -203,6 +203,7 @@ def test_every_route_needs_a_valid_token(
         "year": "2026",
         "quarter": "1",
         "number": "140221-2026-0001",
+        "officer_id": f"{OWN}-00000000",
     }
     url = path.format(**ids)
     response = api.client.request(
