@@ -33,7 +33,7 @@ def test_an_admin_adds_an_officer_who_then_signs_in_and_is_revoked(console_app, 
     )
     assert answer.status_code == 201
     assert "jc_" in answer.text  # the token, shown once
-    officer_id = re.search(r"(140221-[0-9a-f]{8})）", answer.text).group(1)
+    officer_id = re.search(r"(140221-[0-9a-f]{8})\uff09", answer.text).group(1)  # full-width )
     person = Person("zhao.liu", officer_id, YANGGAO, "officer")
     newcomer = new_client(console_app)
     assert sign_in(newcomer, person, password="a long enough password").status_code == 303
