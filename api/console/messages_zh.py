@@ -262,6 +262,17 @@ ZH: dict[str, str] = {
     "Earlier": "历任",
     "Designate": "指定",
     "Designate this county's liaison": "指定本单位信息联络员",
+    # --- bulletins ---
+    "Quarterly bulletins": "季度通报",
+    "Bulletin": "通报",
+    "Year": "年度",
+    "Quarter": "季度",
+    "Open": "打开",
+    "Bulletin of {unit}, {year} Q{quarter}": "{unit} {year} 年第 {quarter} 季度通报",
+    "Printable page": "打印版",
+    "Issue this bulletin": "发布本期通报",
+    "Issue": "发布",
+    "Fixes the bulletin at the current log position and records its digest.": "以当前日志位置固定通报内容并记录其摘要。",
     # --- enum values (kind:value) ---
     "role:officer": "稽查人员",
     "role:liaison": "信息联络员",
