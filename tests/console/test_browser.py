@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the pages' Chinese labels use full-width punctuation)
 """The console in a real browser: Debian's Chromium driven by Playwright (never its own browser
 download), against the app served by uvicorn on a free loopback port. One scenario across
 counties (refer -> accept -> open a case -> invite a co-handler -> seizures by both -> merge with
