@@ -121,3 +121,34 @@ def test_an_auditor_reads_the_event_log_a_record_as_it_was_and_verifies(client_f
     assert verified.status_code == 200 and "完整" in verified.text
     # Not for officers: the same rule as the API's audit routes.
     assert officer.get("/audit/verify").status_code == 403
+
+
+def test_demo_sign_ins_act_as_the_officers_the_demo_recorded(console_app, console_services):
+    from jointcase.demo import run_demo
+    from jointcase.demo_signins import demo_sign_ins
+
+    result = run_demo(console_services.app, say=lambda _: None)
+    made = {p.login: p for p in demo_sign_ins(console_services.staff)}
+    assert len(made) == 9 and {p.county for p in made.values()} >= {
+        "150924",
+        "140221",
+        "140222",
+        "130725",
+        "130728",
+        "130708",
+    }
+    li = made["li.dajia"]
+    client = new_client(console_app)
+    assert (
+        sign_in(
+            client, Person(li.login, li.officer_id, li.county, li.role), li.password
+        ).status_code
+        == 303
+    )
+    cases = client.get("/cases", params={"q": result.cases[0]})
+    assert result.cases[0] in cases.text  # the demo's Yanggao case, seen as its officer
+    # A second run gives new passwords to the same people.
+    again = {p.login: p for p in demo_sign_ins(console_services.staff)}
+    assert (
+        again["li.dajia"].officer_id == li.officer_id and again["li.dajia"].password != li.password
+    )
