@@ -90,7 +90,7 @@ def secure_cookies(request: Request) -> bool:
     """Secure cookies behind HTTPS: the request's own scheme, a proxy's X-Forwarded-Proto, or
     the setting that forces them."""
     services = services_of(request)
-    if getattr(services.settings, "console_secure_cookies", False):
+    if services.settings.console_secure_cookies:
         return True
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
     return request.url.scheme == "https" or forwarded == "https"
