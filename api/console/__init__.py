@@ -27,7 +27,9 @@ def install(app: FastAPI) -> None:
     """Add the console's pages, its static assets and the offline API documentation."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.install(app)
-    for module in (auth, officers, auditors, committee, admin):
+    # committee before officers: its /cases/{id}/reward-claim is more specific than
+    # the officers' /cases/{id}/{action}.
+    for module in (auth, committee, officers, auditors, admin):
         app.include_router(module.router)
 
     async def need_sign_in(request: Request, _: Exception) -> Response:

@@ -1,18 +1,32 @@
-"""Pages every county and the committee share: the quarterly bulletins (季度通报) with their
-chart, printable, and issuing one's own county's bulletin. The same use cases as
-`api/routers/bulletins.py`. (The committee's reward, findings, operations, meetings and price
-inspection pages are not built yet: the API serves them.)"""
+"""The committee's pages and those every county shares with it: the rewards list and the reward
+workflow (claim from the case page, proposal, approval by another member, payment), and the
+quarterly bulletins (季度通报) with their chart, printable, and issuing one's own county's
+bulletin. The same use cases as `api/routers/rewards.py` and `bulletins.py`. Not built yet (the
+API serves them): adjustments of a proposal, contributions, findings, joint operations,
+meetings and price inspections."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from api.bulletin_page import bulletin_html
-from api.console.web import Page, SignedInForm, SignedInPage, go, visible, wait_for
+from api.console.web import (
+    Page,
+    SignedInForm,
+    SignedInPage,
+    go,
+    input_error,
+    visible,
+    wait_for,
+    with_position,
+)
+from api.schemas.rewards import ApprovalCreate, ClaimCreate, PaymentCreate
 from domain.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -91,3 +105,93 @@ def issue(form: SignedInForm, year: Year, quarter: Quarter) -> Response:
             errors={"f-issue": e.message},
         )
     return go(p.request, f"/bulletins/{county}/{year}/{quarter}")
+
+
+# --- rewards ----------------------------------------------------------------------------------------
+@router.get("/committee")
+def committee(p: SignedInPage, at: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
+    """The latest rewards and where each stands (the committee and auditors)."""
+    rewards = p.services.views.rewards
+    wait_for(p.services, [rewards], at)
+    rows = visible(lambda: rewards.list_for(p.officer.actor))
+    return p.render("committee.html", rows=rows)
+
+
+@router.get("/rewards/{reward_id:uuid}")
+def reward_page(p: SignedInPage, reward_id: UUID) -> Response:
+    return _reward_page(p, reward_id)
+
+
+def _reward_page(p: Page, reward_id: UUID, status: int = 200, **values: object) -> Response:
+    reward = visible(lambda: p.services.app.get_reward(reward_id, viewer=p.officer.actor))
+    return p.render("reward.html", status=status, reward=reward.public_state(), **values)
+
+
+@router.post("/cases/{case_id:uuid}/reward-claim")
+def file_claim(form: SignedInForm, case_id: UUID) -> Response:
+    """File the case's reward claim (一案一奖) from the case page."""
+    p = form.page
+    try:
+        body = ClaimCreate.model_validate({"case_id": case_id, "note": form.get("note")})
+        written = p.services.app.file_reward_claim(body.case_id, body.note, p.ctx())
+    except (ValidationError, DomainError) as e:
+        message = input_error(p._, e) if isinstance(e, ValidationError) else e.message
+        from api.console.officers import _case_page
+
+        return _case_page(
+            p, case_id, status=422, errors={"f-claim": message}, sent={"f-claim": dict(form.data)}
+        )
+    return go(p.request, f"/rewards/{written.id}")
+
+
+def _step(
+    form: SignedInForm, reward_id: UUID, form_id: str, model: type[BaseModel] | None, run: object
+) -> Response:
+    p = form.page
+    try:
+        body = (
+            model.model_validate({k: v for k, v in form.data.items() if k != "csrf"})
+            if model
+            else None
+        )
+        written = run(p, body)  # type: ignore[operator]
+    except ValidationError as e:
+        return _reward_page(p, reward_id, 422, errors={form_id: input_error(p._, e)})
+    except DomainError as e:
+        return _reward_page(p, reward_id, 422, errors={form_id: e.message})
+    return go(p.request, with_position(f"/rewards/{reward_id}", written.position))
+
+
+@router.post("/rewards/{reward_id:uuid}/propose")
+def propose(form: SignedInForm, reward_id: UUID) -> Response:
+    return _step(
+        form,
+        reward_id,
+        "f-propose",
+        None,
+        lambda p, b: p.services.app.propose_reward(reward_id, p.ctx()),
+    )
+
+
+@router.post("/rewards/{reward_id:uuid}/approve")
+def approve(form: SignedInForm, reward_id: UUID) -> Response:
+    return _step(
+        form,
+        reward_id,
+        "f-approve",
+        ApprovalCreate,
+        lambda p, b: p.services.app.approve_reward(reward_id, b.reason, p.ctx()),
+    )
+
+
+@router.post("/rewards/{reward_id:uuid}/pay")
+def pay(form: SignedInForm, reward_id: UUID) -> Response:
+    return _step(
+        form,
+        reward_id,
+        "f-pay",
+        PaymentCreate,
+        lambda p, b: p.services.app.record_reward_payment(
+            reward_id, b.amount, b.paid_on, b.reference, p.ctx()
+        ),
+    )
