@@ -20,7 +20,7 @@ from jointcase.storage import chain_signer, resolve_database
 from projections.chain import verify
 
 router = APIRouter(include_in_schema=False)
-PAGE = 100
+PAGE = 50
 
 
 @router.get("/audit/events")

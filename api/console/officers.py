@@ -69,15 +69,24 @@ PAGE_SIZE = 50
 
 
 # --- the county workspace ------------------------------------------------------------------------
+#: The workspace page shows the soonest deadlines first, this many (all open ones on request):
+#: rendering hundreds of rows is what made the page slow, not reading them.
+WORKSPACE_ITEMS = 50
+WORKSPACE_CASES = 20
+
+
 @router.get("/workspace")
-def workspace(p: SignedInPage, at: At = None) -> Response:
+def workspace(p: SignedInPage, at: At = None, every: bool = False) -> Response:
     """What the county must act on, soonest deadline first, overdue marked (the workspace view)."""
     county = p.officer.county
     visible(lambda: require_workspace_reader(p.officer.actor, county))
     views = p.services.views
     wait_for(p.services, [views.workspace, views.case_search], at)
-    data = county_workspace(views.workspace, views.case_search, county, p.services.clock())
-    return p.render("workspace.html", ws=data)
+    limit = 1000 if every else WORKSPACE_ITEMS
+    data = county_workspace(
+        views.workspace, views.case_search, county, p.services.clock(), limit=limit
+    )
+    return p.render("workspace.html", ws=data, every=every, case_limit=WORKSPACE_CASES)
 
 
 # --- leads ----------------------------------------------------------------------------------------
