@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.i18n import LANGUAGES, language, translator
 from api.deps import Services, get_services
-from domain.errors import DomainError, NotFound, PermissionDenied
-from domain.values import Context, Role
+from domain.errors import NotFound, PermissionDenied
+from domain.values import Context
 from jointcase.officers import Officer
 from jointcase.signin import Session, SignIns
 from projections.base import View
@@ -332,11 +332,6 @@ def visible(read: Callable[[], Any]) -> Any:
         raise PageForbidden(e.message) from None
 
 
-def validated(model: type[BaseModel], data: Mapping[str, Any]) -> BaseModel:
-    """Form fields checked by the API's own request model (the same input rules)."""
-    return model.model_validate(data)
-
-
 def input_error(_: Callable[..., str], error: ValidationError) -> str:
     """A request model's refusal in words: which field and why."""
     parts = []
@@ -359,21 +354,11 @@ def refused(form: Form, template: str, form_id: str, message: str, **values: Any
     )
 
 
-def domain_message(page_: Page, error: DomainError) -> str:
-    return error.message
-
-
 def login_url(request: Request) -> str:
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
     return "/login?next=" + quote(target, safe="")
-
-
-def require_role(page_: Page, *roles: Role) -> None:
-    """Which pages a role reaches (navigation only: the use cases and views decide the rest)."""
-    if page_.officer.role not in roles:
-        raise PageForbidden(page_._("This page is not for your role."))
 
 
 def local_moment(page_: Page, value: str) -> str | None:
