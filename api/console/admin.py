@@ -10,7 +10,15 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from api.console.web import Page, SignedInForm, SignedInPage, go, input_error, visible
+from api.console.web import (
+    Page,
+    SignedInForm,
+    SignedInPage,
+    go,
+    input_error,
+    refusal_status,
+    visible,
+)
 from api.schemas import LiaisonCreate
 from api.schemas.officers import OfficerCreate, PasswordSet
 from domain.access import require_officer_manager
@@ -48,9 +56,13 @@ def add_officer(form: SignedInForm) -> Response:
             p.officer.actor, p.officer.county, body.role, body.name, body.login, body.password
         )
     except ValidationError as e:
-        return _officers_page(p, 422, errors={fid: input_error(p._, e)}, sent={fid: _kept(form)})
+        return _officers_page(
+            p, refusal_status(p.request), errors={fid: input_error(p._, e)}, sent={fid: _kept(form)}
+        )
     except DomainError as e:
-        return _officers_page(p, 422, errors={fid: e.message}, sent={fid: _kept(form)})
+        return _officers_page(
+            p, refusal_status(p.request), errors={fid: e.message}, sent={fid: _kept(form)}
+        )
     return _officers_page(p, 201, issued={"officer": officer, "token": token})
 
 
@@ -68,9 +80,9 @@ def reset_password(form: SignedInForm, officer_id: str) -> Response:
             )
         )
     except ValidationError as e:
-        return _officers_page(p, 422, errors={fid: input_error(p._, e)})
+        return _officers_page(p, refusal_status(p.request), errors={fid: input_error(p._, e)})
     except DomainError as e:
-        return _officers_page(p, 422, errors={fid: e.message})
+        return _officers_page(p, refusal_status(p.request), errors={fid: e.message})
     return go(p.request, "/admin/officers")
 
 
@@ -81,7 +93,7 @@ def revoke(form: SignedInForm, officer_id: str) -> Response:
     try:
         visible(lambda: p.services.staff.revoke(p.officer.actor, officer_id))
     except DomainError as e:
-        return _officers_page(p, 422, errors={fid: e.message})
+        return _officers_page(p, refusal_status(p.request), errors={fid: e.message})
     return go(p.request, "/admin/officers")
 
 
@@ -122,7 +134,11 @@ def designate_liaison(form: SignedInForm) -> Response:
             body.county, body.name, body.phone, body.email, body.since, p.ctx()
         )
     except ValidationError as e:
-        return _liaisons_page(p, 422, errors={fid: input_error(p._, e)}, sent={fid: _kept(form)})
+        return _liaisons_page(
+            p, refusal_status(p.request), errors={fid: input_error(p._, e)}, sent={fid: _kept(form)}
+        )
     except DomainError as e:
-        return _liaisons_page(p, 422, errors={fid: e.message}, sent={fid: _kept(form)})
+        return _liaisons_page(
+            p, refusal_status(p.request), errors={fid: e.message}, sent={fid: _kept(form)}
+        )
     return go(p.request, "/admin/liaisons")

@@ -22,6 +22,7 @@ from api.console.web import (
     SignedInPage,
     go,
     input_error,
+    refusal_status,
     visible,
     wait_for,
     with_position,
@@ -96,7 +97,7 @@ def issue(form: SignedInForm, year: Year, quarter: Quarter) -> Response:
         shown = visible(lambda: p.services.app.bulletin(county, year, quarter))
         return p.render(
             "bulletin.html",
-            status=422,
+            status=refusal_status(p.request),
             county=county,
             year=year,
             quarter=quarter,
@@ -118,7 +119,11 @@ def committee(p: SignedInPage, at: Annotated[int | None, Query(ge=0, le=2**62)] 
 
 
 @router.get("/rewards/{reward_id:uuid}")
-def reward_page(p: SignedInPage, reward_id: UUID) -> Response:
+def reward_page(
+    p: SignedInPage, reward_id: UUID, at: Annotated[int | None, Query(ge=0, le=2**62)] = None
+) -> Response:
+    """A reward and its next step (read from the aggregate: `at`, the position of the step just
+    recorded, needs no waiting)."""
     return _reward_page(p, reward_id)
 
 
@@ -139,7 +144,11 @@ def file_claim(form: SignedInForm, case_id: UUID) -> Response:
         from api.console.officers import _case_page
 
         return _case_page(
-            p, case_id, status=422, errors={"f-claim": message}, sent={"f-claim": dict(form.data)}
+            p,
+            case_id,
+            status=refusal_status(p.request),
+            errors={"f-claim": message},
+            sent={"f-claim": dict(form.data)},
         )
     return go(p.request, f"/rewards/{written.id}")
 
@@ -156,9 +165,11 @@ def _step(
         )
         written = run(p, body)  # type: ignore[operator]
     except ValidationError as e:
-        return _reward_page(p, reward_id, 422, errors={form_id: input_error(p._, e)})
+        return _reward_page(
+            p, reward_id, refusal_status(p.request), errors={form_id: input_error(p._, e)}
+        )
     except DomainError as e:
-        return _reward_page(p, reward_id, 422, errors={form_id: e.message})
+        return _reward_page(p, reward_id, refusal_status(p.request), errors={form_id: e.message})
     return go(p.request, with_position(f"/rewards/{reward_id}", written.position))
 
 

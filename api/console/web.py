@@ -289,6 +289,11 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def refusal_status(request: Request) -> int:
+    """A form's refusal is 422 for a plain post; htmx swaps in only 2xx answers, so 200 there."""
+    return 200 if is_htmx(request) else 422
+
+
 def go(request: Request, url: str) -> Response:
     """After a successful form: to the next page (htmx follows HX-Redirect)."""
     if is_htmx(request):

@@ -268,3 +268,48 @@ def test_the_console_works_from_the_keyboard(server, browser):
         assert outline != "none"
     finally:
         context.close()
+
+
+def test_two_committee_members_take_a_reward_from_proposal_to_payment(
+    server, browser, console_services, people
+):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from domain.values import Actor, CaseType, Context, PriceBasis, Role
+
+    officer = people["officer", YANGGAO]
+    ctx = Context(Actor(officer.officer_id, YANGGAO, Role.OFFICER), datetime.now(UTC), "b")
+    app = console_services.app
+    case = app.open_case(ctx, case_type=CaseType.COUNTERFEIT, title="奖励浏览器案件")
+    app.record_seizure(
+        case.id,
+        ctx,
+        brand="中华",
+        sticks=50_000,
+        value=Decimal("30000"),
+        price_basis=PriceBasis.PROVINCIAL,
+        seized_at=datetime.now(UTC),
+    )
+    claim = app.file_reward_claim(case.id, "一案一奖", ctx)
+    first = Person(browser, server, f"committee-{YANGGAO}")
+    second = Person(browser, server, f"committee-{TIANZHEN}")
+    try:
+        first.page.goto(f"/rewards/{claim.id}")
+        first.submit("f-propose", "提出方案")
+        assert first.page.locator("#reward-status").inner_text() == "已提出方案"
+        # The member who proposed is refused approval, next to the form.
+        first.form("f-approve").get_by_role("button", name="批准").click()
+        first.form("f-approve").locator(".error").wait_for()
+        second.page.goto(f"/rewards/{claim.id}")
+        second.form("f-approve").get_by_label("理由").fill("核对无误")
+        second.submit("f-approve", "批准")
+        assert second.page.locator("#reward-status").inner_text() == "已批准"
+        second.form("f-pay").get_by_label("兑付日期").fill("2026-05-10")
+        second.form("f-pay").get_by_label("付款凭证号").fill("凭证 2026-117")
+        second.submit("f-pay", "登记兑付")
+        assert second.page.locator("#reward-status").inner_text() == "已兑付"
+        second.shot("reward")
+    finally:
+        first.close()
+        second.close()

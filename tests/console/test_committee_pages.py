@@ -47,8 +47,10 @@ def test_two_committee_members_take_a_reward_from_proposal_to_payment(client_for
     first = client_for("committee", YANGGAO)
     second = client_for("committee", TIANZHEN)
     assert reward_id in first.get("/committee").text
-    assert post(first, reward_page, f"{reward_page}/propose", {}).status_code == 303
-    page = first.get(reward_page)
+    answer = post(first, reward_page, f"{reward_page}/propose", {})
+    assert answer.status_code == 303
+    page = first.get(answer.headers["location"])  # the page after the step, with ?at=
+    assert page.status_code == 200
     assert "已提出方案" in page.text and 'id="reward-total"' in page.text
     # Whoever proposed may not approve: the domain's message next to the form.
     refused = post(first, reward_page, f"{reward_page}/approve", {"reason": "自己批准"})
