@@ -43,6 +43,7 @@ from jointcase.idempotency import IdempotencyStore
 from jointcase.notifications import Notifier, build_sender, build_store
 from jointcase.officers import OfficerStore
 from jointcase.settings import Settings
+from jointcase.signin import SignIns
 from jointcase.storage import (
     Database,
     build_app,
@@ -164,6 +165,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         leader_views=views if read_views is not views else None,
         notifications=notices,
         notifier=notifier,
+        signins=SignIns(pool),
     )
 
 
@@ -224,6 +226,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         "needs `Authorization: Bearer <token>` (issued by `jointcase officers add`).",
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        docs_url=None,  # served by the console from local assets (api/console/docs.py)
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query)],
     )
     if services is not None:
@@ -262,4 +266,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         errors.declare_framework_problems(module.router.routes)
         app.include_router(module.router)
+    from api import console
+
+    console.install(app)
     return app

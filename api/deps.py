@@ -35,6 +35,8 @@ from jointcase.idempotency import (
 from jointcase.notifications import NotificationStore, Notifier
 from jointcase.officers import Officer, OfficerStore
 from jointcase.settings import Settings
+from jointcase.signin import SignIns
+from jointcase.staff import Staff
 from jointcase.token_cache import TokenCache
 from projections.base import BatchRunner
 from projections.registry import Views
@@ -57,8 +59,17 @@ class Services:
     notifier: Notifier | None = None
     #: The leader's views, when ``views`` (what the routes read) are on a standby.
     leader_views: Views | None = None
+    #: People's sign-ins to the operator console (passwords, sessions); machines use tokens.
+    signins: SignIns | None = None
     #: The server's clock: every recorded time and every "overdue" comes from it (tests set it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def staff(self) -> Staff:
+        """A county's officers, managed by its administrator (API, console and CLI alike)."""
+        if self.signins is None:
+            raise RuntimeError("sign-ins are not configured")
+        return Staff(self.officers, self.signins)
 
 
 # The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its

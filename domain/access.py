@@ -212,6 +212,15 @@ def require_admin(actor: Actor) -> None:
         raise PermissionDenied("only an administrator changes reference data")
 
 
+def require_officer_manager(actor: Actor, county: str) -> None:
+    """A county's officers (their sign-ins, passwords, revocation) are managed by that county's
+    administrators only ("a county's admin: its own county's officers")."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("only an administrator manages officers")
+    if actor.county != county:
+        raise PermissionDenied("an administrator manages only its own county's officers")
+
+
 def require_own_county(actor: Actor, county: str) -> None:
     """Referrals and invitations are answered only by the county they were made to."""
     if county != actor.county:

@@ -101,6 +101,33 @@ def demo(
         f"demo recorded {result.events} events for {result.leads} leads and cases "
         f"{', '.join(result.cases)}; last log position {result.last_position}"
     )
+    _print_demo_sign_ins(settings)
+
+
+def _print_demo_sign_ins(settings: Settings) -> None:
+    """The demo's people, signed in to the console as the officers the demo recorded."""
+    from jointcase.demo_signins import demo_sign_ins
+    from jointcase.officers import OfficerStore
+    from jointcase.signin import SignIns
+    from jointcase.staff import Staff
+    from jointcase.storage import open_pool, token_pepper
+
+    db = resolve_database(settings)
+    pool = open_pool(db, size=1)
+    try:
+        officers = OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime())
+        made = demo_sign_ins(Staff(officers, SignIns(pool)))
+    except DomainError as e:
+        fail(str(e))
+        return
+    finally:
+        pool.close()
+    typer.echo("")
+    typer.echo(
+        f"console sign-ins (new passwords each run) at http://{settings.host}:{settings.port}/ :"
+    )
+    for person in made:
+        typer.echo(f"  {person.county}  {person.role:<9}  {person.login:<15}  {person.password}")
 
 
 @app.command()
@@ -127,6 +154,7 @@ def serve(
     except ConfigurationError as e:
         fail(str(e))
         return
+    _print_first_run(settings, db, host or settings.host, port or settings.port)
     from jointcase.logs import configure
 
     configure()
@@ -138,6 +166,27 @@ def serve(
         workers=workers or settings.workers,
         log_config=None,
     )
+
+
+def _print_first_run(settings: Settings, db: Database, host: str, port: int) -> None:
+    """Where to go and how to sign in, before the JSON log lines start."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    where = (
+        f"embedded PostgreSQL in {settings.data_dir.resolve()}"
+        if db.embedded
+        else f"PostgreSQL server {db.host}:{db.port}/{db.dbname}"
+    )
+    for line in (
+        "jointcase",
+        f"  console:   http://{shown}:{port}/",
+        f"  API docs:  http://{shown}:{port}/docs  (and /redoc; work offline)",
+        f"  data:      {where}",
+        "  first administrator (in another shell):",
+        "    jointcase officers add --county 140221 --role admin --name NAME --login LOGIN",
+        "    (asks for a password; then sign in at the console and add your officers)",
+        "  or try it: jointcase demo  (records a scenario and prints demo sign-ins)",
+    ):
+        typer.echo(line)
 
 
 @app.command()

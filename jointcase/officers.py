@@ -159,7 +159,9 @@ class OfficerStore:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.05)
 
-    def add(self, county: str, role: Role | str, name: str) -> tuple[Officer, str]:
+    def add(
+        self, county: str, role: Role | str, name: str, officer_id: str | None = None
+    ) -> tuple[Officer, str]:
         try:
             role = Role(role)
         except ValueError:
@@ -168,7 +170,7 @@ class OfficerStore:
             ) from None
         if not name.strip():
             raise InvalidInput("an officer needs a name")
-        officer_id = f"{county}-{secrets.token_hex(4)}"
+        officer_id = officer_id or f"{county}-{secrets.token_hex(4)}"
         token = f"jc_{secrets.token_urlsafe(32)}"
         now = datetime.now(UTC)
         with self.pool.connection() as conn:

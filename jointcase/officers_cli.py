@@ -4,7 +4,7 @@ duty) a new one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,10 @@ from jointcase.console import load_settings as _settings
 from jointcase.officers import RevocationUnconfirmed
 from jointcase.settings import Settings
 from jointcase.storage import ConfigurationError, init_database, resolve_database, tables_exist
+
+if TYPE_CHECKING:
+    from jointcase.officers import OfficerStore
+    from jointcase.staff import Staff
 
 officers_app = typer.Typer(help="Officers and their API tokens.", no_args_is_help=True)
 
@@ -35,8 +39,14 @@ def officers_add(
     county: Annotated[str, typer.Option(help="Six-digit unit code, e.g. 140221.")],
     role: Annotated[str, typer.Option(help="officer, liaison, auditor, committee or admin.")],
     name: Annotated[str, typer.Option(help="The officer's name.")],
+    login: Annotated[
+        str | None,
+        typer.Option(help="Also a console sign-in with this login name (asks for a password)."),
+    ] = None,
 ) -> None:
-    """Issue an officer a token. The token is shown once and stored only as a hash."""
+    """Issue an officer a token (shown once, stored only as a hash); with --login, also a
+    sign-in for the console (the password is asked for, never an argument)."""
+    password = _ask_password() if login else None
     settings = _settings()
     try:
         if settings.uses_server is False:
@@ -45,12 +55,50 @@ def officers_add(
         from jointcase.storage import build_app
 
         build_app(settings).check_county(county)
-        officer, token = store.add(county, role, name)
+        officer, token = _staff(store).add(None, county, role, name, login, password)
     except (ConfigurationError, DomainError) as e:
         fail(str(e))
         return
     typer.echo(f"officer {officer.officer_id} ({officer.name}, {officer.county}, {officer.role})")
     typer.echo(f"token (shown once): {token}")
+    if login:
+        typer.echo(f"console sign-in: {login.strip().lower()}")
+
+
+def _ask_password() -> str:
+    """The password from standard input when it is not a terminal (scripts), else a prompt."""
+    import sys
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def _staff(store: OfficerStore) -> Staff:
+    from jointcase.signin import SignIns
+    from jointcase.staff import Staff
+
+    return Staff(store, SignIns(store.pool))
+
+
+@officers_app.command("password")
+def officers_password(
+    officer_id: str,
+    login: Annotated[str, typer.Option(help="The login name for the console.")],
+) -> None:
+    """Set or reset an officer's console sign-in (login name and password, asked for, or read
+    from standard input); every session of the officer ends."""
+    settings = _settings()
+    password = _ask_password()
+    try:
+        officer = _staff(_officer_store(settings)).set_password(None, officer_id, login, password)
+    except (ConfigurationError, DomainError) as e:
+        fail(str(e))
+        return
+    typer.echo(
+        f"console sign-in {login.strip().lower()} set for {officer.officer_id} ({officer.name})"
+    )
 
 
 @officers_app.command("list")
@@ -78,7 +126,7 @@ def officers_revoke(officer_id: str) -> None:
     """Revoke an officer's token at once."""
     settings = _settings()
     try:
-        officer = _officer_store(settings).revoke(officer_id)
+        officer = _staff(_officer_store(settings)).revoke(None, officer_id)
     except RevocationUnconfirmed as e:
         fail(f"recorded, but {e}")
         return

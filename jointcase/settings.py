@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `jointcase serve` listens on.")
     workers: int = Field(default=1, ge=1, description="API worker processes of `jointcase serve`.")
 
+    console_secure_cookies: bool = Field(
+        default=False,
+        description="Mark the console's cookies Secure even when the request does not show "
+        "HTTPS (its scheme or X-Forwarded-Proto): set it behind a TLS proxy that sends neither.",
+    )
+
     run_projections: bool | None = Field(
         default=None,
         description="Run the read models inside `jointcase serve` (default: yes on the embedded "

@@ -373,6 +373,10 @@ def init_database(
                 conn.execute(statement)
             conn.execute(IDEMPOTENCY_DDL)
             conn.execute(IDEMPOTENCY_MIGRATION)
+            from jointcase.signin import DDL as SIGNIN_DDL
+
+            for statement in SIGNIN_DDL:
+                conn.execute(statement)
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)

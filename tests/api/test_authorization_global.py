@@ -232,6 +232,7 @@ def test_every_route_needs_a_valid_token(
         "sha256": "0" * 64,
         "target_id": str(uuid.uuid4()),
         "notification_id": "1",
+        "officer_id": f"{OWN}-00000000",
     }
     url = path.format(**ids)
     response = api.client.request(
