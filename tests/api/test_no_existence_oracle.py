@@ -26,11 +26,12 @@ from tests.api.authz import (
     ok,
 )
 from tests.api.conftest import Api
+from tests.api.evidence_files import pdf, sha256, upload
 
 OPENAPI = create_app().openapi()
 #: Path parameters that name a record (the others, a county, a year, a unit's code, are public).
 RECORD_PARAMS = {"lead_id", "case_id", "number", "request_id", "reward_id", "finding_id"}
-RECORD_PARAMS |= {"operation_id"}
+RECORD_PARAMS |= {"operation_id", "sha256"}
 #: Who may not see the records: a county with no part in them, and one that was referred the
 #: lead and invited to the case and declined both ("after declining, nothing more").
 OUTSIDERS = {"unrelated": UNRELATED, "declined": THIRD}
@@ -114,6 +115,9 @@ def real(api: Api) -> dict[str, str]:
         "plan": "check depots",
     }
     op = ok(api.post("officer", OWN, "/v1/joint-operations", operation), 201)["id"]
+    scan = pdf()
+    ok(upload(api, "officer", OWN, f"/v1/leads/{lead}/files", scan, "移交函.pdf"), 201)
+    ok(upload(api, "officer", OWN, f"/v1/cases/{case['id']}/files", scan, "移交函.pdf"), 201)
     claim = api.post("officer", OWN, "/v1/rewards", {"case_id": case["id"], "note": "claim"})
     return {
         "lead_id": lead,
@@ -123,12 +127,13 @@ def real(api: Api) -> dict[str, str]:
         "operation_id": op,
         "reward_id": claim.json()["id"] if claim.status_code == 201 else str(uuid.uuid4()),
         "finding_id": str(uuid.uuid4()),
+        "sha256": sha256(scan),
     }
 
 
 def unknown() -> dict[str, str]:
     ids = {name: str(uuid.uuid4()) for name in RECORD_PARAMS}
-    return {**ids, "number": f"{OWN}-2026-987654321"}
+    return {**ids, "number": f"{OWN}-2026-987654321", "sha256": sha256(uuid.uuid4().bytes)}
 
 
 def send(
