@@ -3,7 +3,7 @@ here; read models store what these functions decided, they never decide again.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -183,9 +183,27 @@ def can_see_case(
     stands (``absorbed_counties``: the counties of the cases merged into this one now)."""
     if actor.role in _READS_ALL_CASES:
         return True
-    if any(actor.county in c.counties_involved() for c in (case, *survivors)):
-        return True
-    return actor.county in absorbed_counties
+    involved = (c.counties_involved() for c in (case, *survivors))
+    return actor.county in _case_readers(involved, absorbed_counties)
+
+
+def case_readers(
+    involved: Iterable[Iterable[str]], absorbed_counties: Iterable[str] = ()
+) -> set[str]:
+    """The counties that read a case (besides auditors and the committee), as ``can_see_case``
+    decides: ``involved`` holds the counties involved in the case, then in each case of its
+    survivor chain (nearest first); ``absorbed_counties``, those of the cases merged into it now.
+    Read models store this set per case, so a list filters on one indexed column."""
+    return set(_case_readers(involved, absorbed_counties))
+
+
+def _case_readers(
+    involved: Iterable[Iterable[str]], absorbed_counties: Iterable[str]
+) -> Iterator[str]:
+    """The readers of a case, lazily (a check stops at the first match, loading no more)."""
+    for counties in involved:
+        yield from counties
+    yield from absorbed_counties
 
 
 def require_recorder(actor: Actor) -> None:

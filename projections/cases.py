@@ -9,10 +9,10 @@ from typing import Any
 
 import psycopg
 
-from domain.access import ALL, case_access_change
+from domain.access import ALL, case_access_change, case_readers
 from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
-from projections.search_text import document, like_patterns, query
+from projections.search_text import document, like_patterns, query, ranked_page
 
 #: What free text is searched in: the words of ``document`` below and the text the ``ILIKE``
 #: check reads (the same three fields).
@@ -37,20 +37,20 @@ COLUMNS = (
 RELEVANCE = "relevance"
 
 
-#: A county sees a case it has a grant on, a case merged (directly or through a chain of
-#: merges) into one it has a grant on, and the survivor of its own case, while the merge stands
-#: (``domain.access.can_see_case``).
-VISIBLE_TO = (
-    "(visible_to @> ARRAY[%(visible_to)s]::text[]"
-    " OR (merged_into IS NOT NULL AND EXISTS ("
-    "WITH RECURSIVE survivors(id) AS ("
-    " SELECT case_search.merged_into"
-    " UNION SELECT s.merged_into FROM case_search s JOIN survivors ON s.case_id = survivors.id"
-    " WHERE s.merged_into IS NOT NULL)"
-    " SELECT 1 FROM survivors JOIN case_search s ON s.case_id = survivors.id"
-    " WHERE s.visible_to @> ARRAY[%(visible_to)s]::text[]))"
-    " OR EXISTS (SELECT 1 FROM case_search a WHERE a.merged_into = case_search.case_id"
-    " AND a.county = %(visible_to)s))"
+#: A county sees the cases whose ``readers`` hold it: the counties ``domain.access.case_readers``
+#: names (those involved in the case or in a case it is merged into, and the lead counties of the
+#: cases merged into it), folded by ``refresh_readers`` whenever a case's grants or merges change.
+VISIBLE_TO = "readers @> ARRAY[%(visible_to)s]::text[]"
+#: The cases whose readers an event may change: every case of the merge trees that hold the
+#: given ones (up the survivor chains, then every case merged into those, at any depth).
+MERGE_TREES = (
+    "WITH RECURSIVE up(id) AS (SELECT unnest(%s::uuid[])"
+    " UNION SELECT c.merged_into FROM case_search c JOIN up ON c.case_id = up.id"
+    " WHERE c.merged_into IS NOT NULL),"
+    " down(id) AS (SELECT id FROM up"
+    " UNION SELECT c.case_id FROM case_search c JOIN down ON c.merged_into = down.id)"
+    " SELECT case_id, county, visible_to, merged_into, readers FROM case_search"
+    " WHERE case_id IN (SELECT id FROM down)"
 )
 
 
@@ -79,13 +79,20 @@ class CaseSearchView(View):
             seizures integer NOT NULL DEFAULT 0,
             total_sticks bigint NOT NULL DEFAULT 0,
             total_value numeric(16, 2) NOT NULL DEFAULT 0,
-            search_vec tsvector
+            search_vec tsvector,
+            readers text[] NOT NULL
         )""",
         # Added with the one visibility rule: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
         # Added with Chinese free-text search: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS search_vec tsvector",
         "CREATE INDEX IF NOT EXISTS case_search_text ON case_search USING gin (search_vec)",
+        # Added with search by one indexed column: a search built before it shows each case to
+        # the counties involved in it (no more) until ``jointcase projections rebuild
+        # case_search`` folds the merges in.
+        "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS readers text[]",
+        "UPDATE case_search SET readers = visible_to WHERE readers IS NULL",
+        "CREATE INDEX IF NOT EXISTS case_search_readers ON case_search USING gin (readers)",
         "CREATE INDEX IF NOT EXISTS case_search_merged_into ON case_search (merged_into)",
         "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
@@ -98,6 +105,7 @@ class CaseSearchView(View):
         log, and a row updated once per batch instead of once per event also bloats less)."""
         statements: list[tuple[str, tuple[Any, ...]]] = []
         folded: dict[Any, list[Any]] = {}  # case id -> [seizures, sticks, value, version, time]
+        touched: set[Any] = set()  # cases whose grants or merges may have changed
         for event, _, _ in batch:
             kind = type(event).__qualname__
             if not kind.startswith("Case."):
@@ -116,6 +124,10 @@ class CaseSearchView(View):
                     statements.extend(
                         apply_change("case_search", "case_id", event.originator_id, change)
                     )
+                    touched.add(event.originator_id)
+                    survivor = getattr(event, "survivor_id", None)
+                    if survivor is not None:
+                        touched.add(survivor)
             if kind != "Case.Opened":
                 entry = folded.setdefault(event.originator_id, [0, 0, Decimal(0), 0, None])
                 entry[3] = event.originator_version
@@ -123,6 +135,8 @@ class CaseSearchView(View):
         with cursor.connection.pipeline():
             for sql, params in statements:
                 cursor.execute(sql, clean(params))
+        if touched:
+            refresh_readers(cursor, touched)
         if folded:
             cursor.executemany(
                 "UPDATE case_search SET seizures = seizures + %s, total_sticks = total_sticks + %s,"
@@ -184,9 +198,7 @@ class CaseSearchView(View):
         if "rank" in params:
             # Ranking reads every match anyway: count them in the same pass.
             rows = self.query(
-                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM case_search"
-                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-                params,
+                ranked_page("case_search", "case_id", COLUMNS, condition, "recorded_at"), params
             )
             if rows or offset == 0:
                 matched = [row.pop("matched") for row in rows]
@@ -214,11 +226,39 @@ class CaseSearchView(View):
         )
 
 
+def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> None:
+    """Stores ``case_readers`` anew for every case of the merge trees holding these cases (a
+    grant on a survivor reaches the cases merged into it; a merge or its reversal changes both
+    sides and everything merged into the absorbed case)."""
+    rows = {
+        row["case_id"]: row for row in cursor.execute(MERGE_TREES, (list(case_ids),)).fetchall()
+    }
+    absorbed: dict[Any, list[str]] = {}
+    for row in rows.values():
+        if row["merged_into"] is not None:
+            absorbed.setdefault(row["merged_into"], []).append(row["county"])
+    changed = []
+    for case_id, row in rows.items():
+        involved = [row["visible_to"]]
+        seen = {case_id}
+        survivor = row["merged_into"]
+        while survivor is not None and survivor in rows and survivor not in seen:
+            seen.add(survivor)
+            involved.append(rows[survivor]["visible_to"])
+            survivor = rows[survivor]["merged_into"]
+        readers = sorted(case_readers(involved, absorbed.get(case_id, ())))
+        if readers != row["readers"]:
+            changed.append((readers, case_id))
+    if changed:
+        cursor.executemany("UPDATE case_search SET readers = %s WHERE case_id = %s", changed)
+
+
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
+    grants, counties = initial(case_access_change(e))
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
-        " opened_at, recorded_at, modified_at, version, grants, visible_to, search_vec)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+        " opened_at, recorded_at, modified_at, version, grants, visible_to, readers, search_vec)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
         (
             e.originator_id,
             e.number,
@@ -231,7 +271,10 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.timestamp,
             e.timestamp,
             e.originator_version,
-            *initial(case_access_change(e)),
+            grants,
+            counties,
+            # A new case is merged into none and none into it.
+            sorted(case_readers([counties])),
             document((e.title, "A"), (e.number, "A"), (e.summary, "B")),
         ),
     )

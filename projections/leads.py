@@ -12,7 +12,7 @@ import psycopg
 from domain.access import ALL, lead_access_change
 from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
-from projections.search_text import document, like_patterns, query
+from projections.search_text import document, like_patterns, query, ranked_page
 
 COUNT_CAP = 10_000
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
@@ -29,6 +29,8 @@ COLUMNS = (
     " place_county, place_detail, suspected_parties, has_informant, informant_ref, received_at,"
     " registered_at, modified_at, referral_state, referred_to, shared_with, case_id, case_number"
 )
+#: The time a list shows newest first.
+NEWEST = "coalesce(received_at, registered_at)"
 #: What free text is searched in: the words of ``document`` (in ``_statements``) and the text
 #: the ``ILIKE`` check reads (the same four fields; never the informant).
 TEXT = (
@@ -135,7 +137,7 @@ class LeadRegisterView(View):
         if until is not None:
             where.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
-        order = "coalesce(received_at, registered_at) DESC, lead_id"
+        order = f"{NEWEST} DESC, lead_id"
         if text and text.strip():
             found = query(text)
             if found.match is not None:
@@ -150,9 +152,7 @@ class LeadRegisterView(View):
         if "rank" in params:
             # Ranking reads every match anyway: count them in the same pass.
             rows = self.query(
-                f"SELECT {COLUMNS}, count(*) OVER () AS matched FROM lead_register"
-                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-                params,
+                ranked_page("lead_register", "lead_id", COLUMNS, condition, NEWEST), params
             )
             if rows or offset == 0:
                 matched = [row.pop("matched") for row in rows]

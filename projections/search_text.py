@@ -140,6 +140,25 @@ def query(text: str) -> Query:
     return Query(terms, match, rank)
 
 
+def ranked_page(table: str, key: str, columns: str, condition: str, newest: str) -> str:
+    """A page of the rows matching ``condition``, best ``ts_rank`` first (against the query
+    parameter ``rank``), then by ``newest`` (descending) and ``key``, each with ``matched``, the
+    number of matches. The ranking and the count read every match, but only its key, rank and
+    time: the page's full rows are read afterwards, for the page alone (a window count over the
+    full rows carried every column of every match through the sort, and spilled to disk for
+    thousands of matches). Parameters ``limit`` and ``offset``."""
+    return (
+        f"WITH matches AS MATERIALIZED (SELECT {key} AS page_key,"
+        " ts_rank(search_vec, %(rank)s::tsquery) AS page_rank,"
+        f" {newest} AS page_time FROM {table} WHERE {condition}),"
+        " page AS (SELECT * FROM matches"
+        " ORDER BY page_rank DESC, page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT {columns}, (SELECT count(*) FROM matches) AS matched"
+        f" FROM page JOIN {table} ON {table}.{key} = page.page_key"
+        " ORDER BY page.page_rank DESC, page.page_time DESC, page.page_key"
+    )
+
+
 def like_patterns(terms: Sequence[str]) -> list[str]:
     """``ILIKE`` patterns matching each term as a substring (``%`` and ``_`` taken literally)."""
     return [
