@@ -171,6 +171,8 @@ def test_a_read_that_cannot_reach_the_database_is_a_503(
         raise OperationalError(BROKEN)
 
     monkeypatch.setattr(recorder, "select_events", select_events)
+    # An aggregate is loaded in one query of the store's own (retried like the library's reads).
+    monkeypatch.setattr(api.services.app, "_stored_history", select_events)
     cache = api.services.app.repository.cache
     if cache is not None:
         monkeypatch.setattr(cache, "get", lambda *a, **k: (_ for _ in ()).throw(KeyError()))
