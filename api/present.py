@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from api.schemas.cases import CasePublic
+from api.schemas.cases import CasePublic, CaseSummaryPublic
 from api.schemas.common import ActorPublic, utc_text
 from api.schemas.events import EventPublic
 from api.schemas.leads import LeadPublic
 from domain.case import Case
+from domain.case_summary import CaseSummary
 from domain.lead import Lead
 from domain.records import BUSINESS_TIME_FIELDS
 from domain.values import describe_sticks
@@ -37,6 +39,11 @@ def case_public(
     state["totals"] = {"value": totals.value, "quantity": describe_sticks(totals.sticks)}
     state["police_advice"] = police_advice
     return CasePublic.model_validate(state)
+
+
+def case_summary_public(summary: CaseSummary) -> CaseSummaryPublic:
+    """The case summary (``domain.case_summary``) as the API shows it."""
+    return CaseSummaryPublic.model_validate(asdict(summary))
 
 
 def in_utc(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import PermissionDenied
@@ -68,19 +69,45 @@ def lead_access_change(event: Any) -> AccessChange:
     return AccessChange()
 
 
+class Visibility(IntEnum):
+    """How much of a case a reader sees: nothing (it is not found), its summary
+    (``domain.case_summary``: what a county needs to decide on an invitation, a request or a
+    merge proposal), or all of it (history, timeline, seizures, files, events, exports)."""
+
+    NONE = 0
+    SUMMARY = 1
+    FULL = 2
+
+
+#: The grants that show a case only as its summary: an open co-handling invitation, an
+#: assistance request (open or answered), a merge proposal while it is open. Every other grant
+#: (lead county, lead owners, joined co-handlers) shows the whole case.
+SUMMARY_GRANTS = (
+    f"{ANY}/co-handler-invited",
+    f"{ANY}/assistance",
+    f"{ANY}/merge:{ANY}",
+)
+
+
 def case_access_change(event: Any) -> AccessChange:
-    """The lead county and the owners of the case's leads; a co-handler from its invitation
-    (a decline revokes it); a county asked for assistance; the counties party to a merge
-    proposal while it is open (a decline or the merge itself closes it). Visibility through a
-    merge (survivor and absorbed case) is not a grant: it follows ``merged_into``."""
+    """The lead county and the owners of the case's leads; a co-handler invited (summary) until
+    it joins (the whole case) or declines (nothing); a county asked for assistance (summary);
+    the counties party to a merge proposal while it is open (summary; a decline or the merge
+    itself closes it). Visibility through a merge (survivor and absorbed case) is not a grant:
+    it follows ``merged_into``. Which grants show only the summary: ``SUMMARY_GRANTS``."""
     kind = type(event).__qualname__
     if kind == "Case.Opened":
         owners = {grant(c, "lead-owner") for c in event.lead_counties}
         return AccessChange(frozenset({grant(event.county, "lead-county"), *owners}))
     if kind == "Case.CoHandlerInvited":
-        return AccessChange(frozenset({grant(event.county, "co-handler")}))
+        return AccessChange(frozenset({grant(event.county, "co-handler-invited")}))
+    if kind == "Case.CoHandlerJoined":
+        return AccessChange(
+            frozenset({grant(event.actor.county, "co-handler")}),
+            frozenset({grant(event.actor.county, "co-handler-invited")}),
+        )
     if kind == "Case.CoHandlerDeclined":
-        return AccessChange(revoke=frozenset({grant(event.actor.county, "co-handler")}))
+        return AccessChange(revoke=frozenset({grant(event.actor.county, "co-handler-invited")}))
     if kind == "Case.AssistanceRequested":
         return AccessChange(frozenset({grant(event.to_county, "assistance")}))
     if kind == "Case.MergeConsentGiven":
@@ -94,7 +121,7 @@ def case_access_change(event: Any) -> AccessChange:
     return AccessChange()
 
 
-def _revoked(token: str, pattern: str) -> bool:
+def _matches(token: str, pattern: str) -> bool:
     county, reason = token.split("/", 1)
     p_county, p_reason = pattern.split("/", 1)
     if p_county not in (ANY, county):
@@ -106,12 +133,25 @@ def _revoked(token: str, pattern: str) -> bool:
 
 def fold_access(grants: Iterable[str], change: AccessChange) -> set[str]:
     """The grants after one event (revocations first, then grants)."""
-    kept = {g for g in grants if not any(_revoked(g, p) for p in change.revoke)}
+    kept = {g for g in grants if not any(_matches(g, p) for p in change.revoke)}
     return kept | change.grant
 
 
 def counties_granted(grants: Iterable[str]) -> set[str]:
+    """The counties that see the record (at least its summary)."""
     return {g.split("/", 1)[0] for g in grants}
+
+
+def grant_visibility(token: str) -> Visibility:
+    """How much of a case one grant shows."""
+    if any(_matches(token, p) for p in SUMMARY_GRANTS):
+        return Visibility.SUMMARY
+    return Visibility.FULL
+
+
+def counties_granted_full(grants: Iterable[str]) -> set[str]:
+    """The counties that see the whole record."""
+    return counties_granted(g for g in grants if grant_visibility(g) == Visibility.FULL)
 
 
 def lead_list_scope(actor: Actor) -> str | None:
@@ -128,6 +168,12 @@ def case_list_scope(actor: Actor) -> str:
     """Which cases a list shows: ``ALL`` for auditors and the committee, otherwise the cases
     whose involved counties include the actor's (the same as ``can_see_case``)."""
     return ALL if actor.role in _READS_ALL_CASES else actor.county
+
+
+def case_list_visibility(actor: Actor) -> Visibility:
+    """The most a list shows of each case: the committee reads summaries, everyone else as
+    much as it sees of each case (``case_visibility``)."""
+    return Visibility.SUMMARY if actor.role == Role.COMMITTEE else Visibility.FULL
 
 
 def require_workspace_reader(actor: Actor, county: str) -> None:
@@ -161,14 +207,49 @@ def event_access(event: Any) -> AccessChange:
     """Who reads an event of a record that is neither a lead nor a case (a reward, a finding, a
     joint operation, reference data...) in the event feed and the audit trail: the county whose
     staff recorded it. An event of a lead or a case is read exactly by the counties that read it
-    in that record's history: those that may see the lead (``can_see_lead``), or a case whose
-    history holds it (``can_see_case``; a case's history holds the cases merged into it, and a
-    released one's events only up to its release), as folded from ``lead_access_change`` and
-    ``case_access_change`` and the merge events."""
+    in that record's history: those that may see the lead (``can_see_lead``), or that see the
+    whole of a case whose history holds it (``case_visibility`` FULL: a county that sees a case
+    only as its summary reads none of its events; a case's history holds the cases merged into
+    it, and a released one's events only up to its release), as folded from
+    ``lead_access_change`` and ``case_access_change`` (the grants not in ``SUMMARY_GRANTS``)
+    and the merge events."""
     actor = getattr(event, "actor", None)
     if actor is None:
         return AccessChange()
     return AccessChange(frozenset({grant(actor.county, "recorded")}))
+
+
+def county_sees_case(county: str, case: Case) -> Visibility:
+    """How much of the case a county sees by its own part in it (the state-side reading of
+    ``case_access_change``): the lead county, the lead owners and joined co-handlers the whole
+    case; an invited co-handler, a county asked for assistance, a party to an open merge
+    proposal its summary."""
+    if county in case.participant_counties() or county in case.lead_counties:
+        return Visibility.FULL
+    if county in case.counties_involved():
+        return Visibility.SUMMARY
+    return Visibility.NONE
+
+
+def case_visibility(
+    actor: Actor,
+    case: Case,
+    survivors: Sequence[Case] = (),
+    absorbed_counties: Iterable[str] = (),
+) -> Visibility:
+    """Auditors read every case whole, the committee every case's summary; a county sees a case
+    as much as its part in it allows (``county_sees_case``), a case merged into one it sees as
+    much as it sees that one, while the merge stands (``survivors``: the chain of cases this one
+    is merged into, nearest first), and the whole survivor of its own case while the merge
+    stands (``absorbed_counties``: the counties of the cases merged into this one now)."""
+    if actor.role == Role.AUDITOR:
+        return Visibility.FULL
+    if actor.role == Role.COMMITTEE:
+        return Visibility.SUMMARY
+    own = max(county_sees_case(actor.county, c) for c in (case, *survivors))
+    if own < Visibility.FULL and actor.county in absorbed_counties:
+        return Visibility.FULL
+    return own
 
 
 def can_see_case(
@@ -177,21 +258,16 @@ def can_see_case(
     survivors: Sequence[Case] = (),
     absorbed_counties: Iterable[str] = (),
 ) -> bool:
-    """Auditors and the committee read every case; a county reads the cases it is involved in,
-    a case merged into one it may see while the merge stands (``survivors``: the chain of cases
-    this one is merged into, nearest first), and the survivor of its own case while the merge
-    stands (``absorbed_counties``: the counties of the cases merged into this one now)."""
-    if actor.role in _READS_ALL_CASES:
-        return True
-    involved = (c.counties_involved() for c in (case, *survivors))
-    return actor.county in _case_readers(involved, absorbed_counties)
+    """Whether the case exists for the actor at all (at least its summary)."""
+    return case_visibility(actor, case, survivors, absorbed_counties) >= Visibility.SUMMARY
 
 
 def case_readers(
     involved: Iterable[Iterable[str]], absorbed_counties: Iterable[str] = ()
 ) -> set[str]:
-    """The counties that read a case (besides auditors and the committee), as ``can_see_case``
-    decides: ``involved`` holds the counties involved in the case, then in each case of its
+    """The counties that see a case at all (at least its summary; auditors and the committee
+    aside), as ``case_visibility`` decides (``county_sees_case`` is at least SUMMARY exactly for
+    the counties involved): ``involved`` holds the counties involved in the case, then in each case of its
     survivor chain (nearest first); ``absorbed_counties``, those of the cases merged into it now.
     Read models store this set per case, so a list filters on one indexed column."""
     return set(_case_readers(involved, absorbed_counties))

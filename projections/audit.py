@@ -21,7 +21,7 @@ from domain.access import (
     lead_access_change,
 )
 from domain.records import event_refs
-from projections.access import apply_change, initial
+from projections.access import apply_change, initial, initial_full
 from projections.base import Batch, BatchProjection, View
 from service.log import event_data
 
@@ -37,8 +37,8 @@ MERGE_EVENTS = frozenset(
     {"Case.MergedInto", "Case.CaseAbsorbed", "Case.MergeReversed", "Case.AbsorbedCaseReleased"}
 )
 
-#: Who reads each event of a lead or a case (``domain.access.event_access``): the counties of
-#: its own record, and those of every case whose history holds it: each case it is (or was)
+#: Who reads each event of a lead or a case (``domain.access.event_access``): the counties that
+#: see its own record whole (``full_to``), and those of every case whose history holds it: each case it is (or was)
 #: merged into, following the chain up, with the cases merged into those now (their county
 #: reads the survivor). ``up`` walks the merge links from the ``targets`` to their survivors; a
 #: link released by an un-merge keeps only the events before its release (``until``), and a
@@ -56,7 +56,7 @@ _READERS = """
   ),
   needed(id) AS (SELECT id FROM targets UNION SELECT survivor_id FROM up),
   reach(id, county) AS (
-    SELECT a.aggregate_id, unnest(a.visible_to) FROM audit_access a
+    SELECT a.aggregate_id, unnest(a.full_to) FROM audit_access a
     WHERE a.aggregate_id IN (SELECT id FROM needed)
     UNION
     SELECT m.survivor_id, a.county FROM audit_merges m
@@ -133,6 +133,10 @@ class AuditView(View):
             grants text[] NOT NULL,
             visible_to text[] NOT NULL
         )""",
+        # Who reads a record's events: the counties that see it whole (a county that sees a
+        # case only as its summary reads none of its events). Added with the summary level: a
+        # trail built before it is rebuilt.
+        "ALTER TABLE audit_access ADD COLUMN IF NOT EXISTS full_to text[] NOT NULL DEFAULT '{}'",
         # Each merge link: made at the survivor's CaseAbsorbed, released at its
         # AbsorbedCaseReleased (the positions ``timeline`` cuts a released case's events at).
         """CREATE TABLE IF NOT EXISTS audit_merges (
@@ -236,12 +240,12 @@ class AuditView(View):
         if kind in ("Lead.Registered", "Case.Opened"):
             return [
                 (
-                    "INSERT INTO audit_access (aggregate_id, county, grants, visible_to)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (record, event.county, *initial(change)),
+                    "INSERT INTO audit_access (aggregate_id, county, grants, visible_to, full_to)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (record, event.county, *initial(change), initial_full(change)),
                 )
             ]
-        statements = apply_change("audit_access", "aggregate_id", record, change)
+        statements = apply_change("audit_access", "aggregate_id", record, change, levels=True)
         if statements or kind in MERGE_EVENTS:
             dirty.add(record)
         if kind == "Case.CaseAbsorbed":

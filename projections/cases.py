@@ -9,8 +9,9 @@ from typing import Any
 
 import psycopg
 
-from domain.access import ALL, case_access_change, case_readers
-from projections.access import apply_change, initial
+from domain.access import ALL, Visibility, case_access_change, case_readers
+from domain.case_summary import summary_row
+from projections.access import apply_change, initial, initial_full
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import document, like_patterns, query, ranked_page
 
@@ -54,6 +55,29 @@ MERGE_TREES = (
 )
 
 
+def _sees(column: str) -> str:
+    """A county sees a case (as much as ``column`` tells: ``visible_to`` at least its summary,
+    ``full_to`` the whole case) if it has such a grant on it, or on a case it is merged into
+    (directly or through a chain of merges), while the merge stands; and it sees the whole
+    survivor of its own case while the merge stands (``domain.access.case_visibility``)."""
+    return (
+        f"(case_search.{column} @> ARRAY[%(visible_to)s]::text[]"
+        " OR (case_search.merged_into IS NOT NULL AND EXISTS ("
+        "WITH RECURSIVE survivors(id) AS ("
+        " SELECT case_search.merged_into"
+        " UNION SELECT s.merged_into FROM case_search s JOIN survivors ON s.case_id = survivors.id"
+        " WHERE s.merged_into IS NOT NULL)"
+        " SELECT 1 FROM survivors JOIN case_search s ON s.case_id = survivors.id"
+        f" WHERE s.{column} @> ARRAY[%(visible_to)s]::text[]))"
+        " OR EXISTS (SELECT 1 FROM case_search a WHERE a.merged_into = case_search.case_id"
+        " AND a.county = %(visible_to)s))"
+    )
+
+
+#: The cases a county sees whole (``VISIBLE_TO``: at least their summary).
+FULL_TO = _sees("full_to")
+
+
 class CaseSearchView(View):
     name = "case_search"
     tables = ("case_search",)
@@ -73,6 +97,7 @@ class CaseSearchView(View):
             version integer NOT NULL,
             visible_to text[] NOT NULL,
             grants text[] NOT NULL DEFAULT '{}',
+            full_to text[] NOT NULL DEFAULT '{}',
             co_handlers text[] NOT NULL DEFAULT '{}',
             merged_into uuid,
             police_referred boolean NOT NULL DEFAULT false,
@@ -84,6 +109,8 @@ class CaseSearchView(View):
         )""",
         # Added with the one visibility rule: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
+        # Added with the summary level: a search built before it is rebuilt.
+        "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS full_to text[] NOT NULL DEFAULT '{}'",
         # Added with Chinese free-text search: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS search_vec tsvector",
         "CREATE INDEX IF NOT EXISTS case_search_text ON case_search USING gin (search_vec)",
@@ -122,7 +149,9 @@ class CaseSearchView(View):
                 change = case_access_change(event)
                 if kind != "Case.Opened":
                     statements.extend(
-                        apply_change("case_search", "case_id", event.originator_id, change)
+                        apply_change(
+                            "case_search", "case_id", event.originator_id, change, levels=True
+                        )
                     )
                     touched.add(event.originator_id)
                     survivor = getattr(event, "survivor_id", None)
@@ -159,12 +188,21 @@ class CaseSearchView(View):
         descending: bool = True,
         limit: int = 50,
         offset: int = 0,
+        most: Visibility = Visibility.FULL,
     ) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the cases ``visible_to`` sees (``ALL``: every case), each row with how
+        much of it the reader sees (``access``: ``full``, or ``summary`` and then only the
+        summary's fields, ``domain.case_summary.summary_row``); ``most``: the most the reader
+        sees of any case (``domain.access.case_list_visibility``)."""
         where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
+        access = f"'{_label(most)}'"
         if visible_to is not None and visible_to != ALL:
             where.append(VISIBLE_TO)
             params["visible_to"] = visible_to
+            if most == Visibility.FULL:
+                access = f"CASE WHEN {FULL_TO} THEN 'full' ELSE 'summary' END"
+        columns = f"{COLUMNS}, {access} AS access"
         for column, value in (("county", county), ("status", status), ("case_type", case_type)):
             if value is not None:
                 where.append(f"{column} = %({column})s")
@@ -198,13 +236,13 @@ class CaseSearchView(View):
         if "rank" in params:
             # Ranking reads every match anyway: count them in the same pass.
             rows = self.query(
-                ranked_page("case_search", "case_id", COLUMNS, condition, "recorded_at"), params
+                ranked_page("case_search", "case_id", columns, condition, "recorded_at"), params
             )
             if rows or offset == 0:
                 matched = [row.pop("matched") for row in rows]
-                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
+                return min(matched[0] if matched else 0, COUNT_CAP + 1), _as_seen(rows)
         rows = self.query(
-            f"SELECT {COLUMNS} FROM case_search WHERE {condition} "
+            f"SELECT {columns} FROM case_search WHERE {condition} "
             f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
             params,
         )
@@ -215,7 +253,7 @@ class CaseSearchView(View):
             f" LIMIT {COUNT_CAP + 1}) AS matches",
             params,
         )
-        return counted[0]["n"], rows
+        return counted[0]["n"], _as_seen(rows)
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""
@@ -253,12 +291,26 @@ def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> None:
         cursor.executemany("UPDATE case_search SET readers = %s WHERE case_id = %s", changed)
 
 
+def _label(seen: Visibility) -> str:
+    return seen.name.lower()
+
+
+def _as_seen(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row whole, or cut to the summary for a reader who sees only that."""
+    summary = _label(Visibility.SUMMARY)
+    return [
+        {**summary_row(row), "access": summary} if row["access"] == summary else row for row in rows
+    ]
+
+
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
     grants, counties = initial(case_access_change(e))
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
-        " opened_at, recorded_at, modified_at, version, grants, visible_to, readers, search_vec)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+        " opened_at, recorded_at, modified_at, version, grants, visible_to, full_to, readers,"
+        " search_vec)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s::tsvector)",
         (
             e.originator_id,
             e.number,
@@ -273,6 +325,7 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.originator_version,
             grants,
             counties,
+            initial_full(case_access_change(e)),
             # A new case is merged into none and none into it.
             sorted(case_readers([counties])),
             document((e.title, "A"), (e.number, "A"), (e.summary, "B")),

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import reads_all_committee_records
+from domain.case_summary import SUMMARY_FIELDS, summary_row
 from domain.values import Actor
 from projections.base import BatchProjection
 from projections.statements import Statement, StatementView
@@ -74,12 +75,15 @@ class OperationsView(StatementView):
         )
 
     def summaries(self, case_ids: list[UUID]) -> list[dict[str, Any]]:
-        """The search rows of the attached cases, by number (the ``CaseSummaries`` port)."""
-        return self.query(
-            "SELECT case_id, number, county, status, seizures, total_sticks, total_value,"
-            " police_referred FROM case_search WHERE case_id = ANY(%s) ORDER BY number",
+        """The summaries of the attached cases (``domain.case_summary.summary_row``), with
+        whether each was referred to the police (an operation's result), by number (the
+        ``CaseSummaries`` port)."""
+        rows = self.query(
+            f"SELECT case_id, {', '.join(SUMMARY_FIELDS)}, police_referred FROM case_search"
+            " WHERE case_id = ANY(%s) ORDER BY number",
             (case_ids,),
         )
+        return [{**summary_row(r), "police_referred": r["police_referred"]} for r in rows]
 
 
 class OperationsProjection(BatchProjection):

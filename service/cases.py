@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.access import require_own_county
+from domain.access import Visibility, require_own_county
 from domain.case import Case
+from domain.case_summary import CaseSummary, case_summary
 from domain.errors import InvalidInput, NotFound
 from domain.jurisdiction import CaseNumberSequence
 from domain.lead import Lead
@@ -37,7 +38,7 @@ class CaseUseCases(JurisdictionUseCases):
         """The common shape: load the case the caller may see, let it decide, save it."""
 
         def decide() -> Decided:
-            case = self._load(Case, case_id, ctx.actor, expected_version)
+            case = self._load(Case, case_id, ctx.actor, expected_version, least=Visibility.SUMMARY)
             act(case)
             return decided(case, **details)
 
@@ -270,7 +271,7 @@ class CaseUseCases(JurisdictionUseCases):
         expected_version: int | None = None,
     ) -> Written:
         def decide() -> Decided:
-            case = self._load(Case, case_id, ctx.actor, expected_version)
+            case = self._load(Case, case_id, ctx.actor, expected_version, least=Visibility.SUMMARY)
             advice = self.police_advice(case_id)
             case.refer_to_police(police_unit, referred_on, reason, advice, ctx)
             return decided(case, advice=advice)
@@ -320,9 +321,27 @@ class CaseUseCases(JurisdictionUseCases):
         """The case now or as it was; ``viewer``: the officer reading (None: the system)."""
         return self._time_travel(Case, case_id, viewer, version, as_of)
 
+    def read_case(
+        self,
+        case_id: UUID,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        *,
+        viewer: Actor,
+    ) -> Case | CaseSummary:
+        """The case as the officer sees it (``domain.access.case_visibility``): whole (now or as
+        it was), or its summary, now only (an earlier version is part of its history)."""
+        case, seen = self._seen(Case, case_id, viewer)
+        if seen == Visibility.FULL:
+            return self._time_travel(Case, case_id, viewer, version, as_of)
+        if version is not None or as_of is not None:
+            raise NotFound(f"no case {case_id}")
+        return case_summary(case, viewer)
+
     def find_case_number(self, number: str, *, viewer: Actor | None = None) -> Case:
         """The case with this number (``140221-2026-0007``), read through its county's number
-        sequence; one the caller may not see is not found, like an unknown number."""
+        sequence; one the caller may not see is not found, like an unknown number (one it sees
+        as its summary is found: ``read_case`` then tells how much it reads)."""
         not_found = NotFound(f"no case {number}")
         match = CASE_NUMBER.fullmatch(number)
         if match is None:
@@ -333,7 +352,7 @@ class CaseUseCases(JurisdictionUseCases):
         for event in self.events.get(seq_id, gt=sequence, lte=sequence + 1):
             if isinstance(event, CaseNumberSequence.NumberIssued) and event.number == number:
                 try:
-                    return self._load(Case, event.case_id, viewer)
+                    return self._load(Case, event.case_id, viewer, least=Visibility.SUMMARY)
                 except NotFound:
                     raise not_found from None
         raise not_found

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 from uuid import UUID
 
-from domain.access import require_recorder
+from domain.access import Visibility, require_recorder
 from domain.case import Case
 from domain.errors import NotFound
 from domain.evidence import SHA256_HEX, EvidenceFile, EvidenceFiles, EvidencePolicy
@@ -99,7 +99,7 @@ class EvidenceUseCases(Store):
         """What can be refused before a file is received: the role, the record (not found
         unless visible) and whether the caller's county adds files to it."""
         require_recorder(ctx.actor)
-        record: EvidenceFiles = self._load(kind, record_id, ctx.actor)
+        record: EvidenceFiles = self._load(kind, record_id, ctx.actor, least=Visibility.SUMMARY)
         record.check_contributor(ctx)
 
     def attach_evidence(
@@ -108,7 +108,7 @@ class EvidenceUseCases(Store):
         """Checks everything first (the caller may see and add to the record; size and type),
         then stores the content (once per hash), then records the event."""
         require_recorder(ctx.actor)
-        record: EvidenceFiles = self._load(kind, record_id, ctx.actor)
+        record: EvidenceFiles = self._load(kind, record_id, ctx.actor, least=Visibility.SUMMARY)
         record.check_can_attach(staged.sha256, ctx)
         self.evidence_policy.check_size(staged.size)
         media_type = self.evidence_policy.check_type(staged.media_type)
@@ -116,7 +116,7 @@ class EvidenceUseCases(Store):
             self.evidence_content.put(staged.sha256, staged.size, source)
 
         def decide() -> Decided:
-            aggregate = self._load(kind, record_id, ctx.actor)
+            aggregate = self._load(kind, record_id, ctx.actor, least=Visibility.SUMMARY)
             aggregate.attach_evidence(
                 sha256=staged.sha256,
                 size=staged.size,
@@ -142,7 +142,9 @@ class EvidenceUseCases(Store):
         expected_version: int | None = None,
     ) -> Written:
         def decide() -> Decided:
-            aggregate = self._load(kind, record_id, ctx.actor, expected_version)
+            aggregate = self._load(
+                kind, record_id, ctx.actor, expected_version, least=Visibility.SUMMARY
+            )
             aggregate.remove_evidence(sha256, reason, ctx)
             return decided(aggregate)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.access import Visibility
 from domain.case import Case
 from domain.errors import PermissionDenied
 from domain.merging import decline_merge, merge, unmerge
@@ -24,9 +25,11 @@ class MergingUseCases(CaseUseCases):
         """Merges a case into another (并案), or records consent when the merge crosses counties."""
 
         def decide() -> Decided:
-            absorbed = self._load(Case, absorbed_id, ctx.actor, expected_version)
+            absorbed = self._load(
+                Case, absorbed_id, ctx.actor, expected_version, least=Visibility.SUMMARY
+            )
             # A case the caller may not see is not found: never its number or status.
-            survivor = self._load(Case, survivor_id, ctx.actor)
+            survivor = self._load(Case, survivor_id, ctx.actor, least=Visibility.SUMMARY)
             merged = merge(
                 absorbed, survivor, reason, ctx, [c.id for c in self._survivors(survivor)]
             )
@@ -49,7 +52,9 @@ class MergingUseCases(CaseUseCases):
         expected_version: int | None = None,
     ) -> Written:
         def decide() -> Decided:
-            absorbed = self._load(Case, absorbed_id, ctx.actor, expected_version)
+            absorbed = self._load(
+                Case, absorbed_id, ctx.actor, expected_version, least=Visibility.SUMMARY
+            )
             survivor = self._load(Case, survivor_id)
             if ctx.actor.county not in (absorbed.county, survivor.county):
                 raise PermissionDenied("only a county party to the merge may decline it")
@@ -62,7 +67,9 @@ class MergingUseCases(CaseUseCases):
         self, absorbed_id: UUID, reason: str, ctx: Context, expected_version: int | None = None
     ) -> Written:
         def decide() -> Decided:
-            absorbed = self._load(Case, absorbed_id, ctx.actor, expected_version)
+            absorbed = self._load(
+                Case, absorbed_id, ctx.actor, expected_version, least=Visibility.SUMMARY
+            )
             if absorbed.merged_into is None:
                 unmerge(absorbed, absorbed, reason, ctx)  # raises NotMerged
             assert absorbed.merged_into is not None

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.access import can_see_joint_work
+from domain.access import Visibility, can_see_joint_work
 from domain.case import Case
 from domain.cooperation import JointMeeting, JointOperation, PriceInspection
 from domain.errors import NotFound
@@ -54,7 +54,7 @@ class OperationUseCases(JurisdictionUseCases):
     ) -> Written:
         def decide() -> Decided:
             op = self._operation_of(operation_id, ctx, expected_version)
-            case = self._load(Case, case_id, ctx.actor)
+            case = self._load(Case, case_id, ctx.actor, least=Visibility.SUMMARY)
             opened = (case.opened_at or case.created_on).astimezone(self.timezone).date()
             op.attach_case(case.id, case.number, case.county, opened, ctx)
             return decided(op)

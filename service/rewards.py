@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import (
+    Visibility,
     can_see_reward,
     require_committee,
     require_committee_reader,
@@ -49,7 +50,7 @@ class RewardUseCases(Store):
         by a county the domain finds entitled from the ledger as it stands."""
 
         def decide() -> Decided:
-            case = self._load(Case, case_id, ctx.actor)
+            case = self._load(Case, case_id, ctx.actor, least=Visibility.SUMMARY)
             if case.merged_into is not None:
                 raise CaseIsMerged(
                     f"case {case.number} was merged into {case.merged_into_number}: "
@@ -83,7 +84,7 @@ class RewardUseCases(Store):
 
     def _sees_case(self, viewer: Actor, reward: Reward) -> bool:
         try:
-            self._load(Case, reward.case_id, viewer)
+            self._load(Case, reward.case_id, viewer, least=Visibility.SUMMARY)
         except NotFound:
             return False
         return True
@@ -93,7 +94,7 @@ class RewardUseCases(Store):
     ) -> CaseLedger:
         """Every contribution to the case and to the cases merged into it, as of a position (at
         most what the ledger has reached); a county other than the handling one sees its own."""
-        case = self._load(Case, case_id, viewer)
+        case = self._load(Case, case_id, viewer, least=Visibility.SUMMARY)
         reached = self.ports.ledger.position()
         at = min(as_of_position or reached, reached)
         items = self.ports.ledger.contributions(case.id, at)

@@ -30,7 +30,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import EnvType, retry
 from psycopg.sql import SQL, Composed, Identifier
 
-from domain.access import can_see_case, can_see_lead, require_recorder
+from domain.access import Visibility, can_see_lead, case_visibility, require_recorder
 from domain.case import Case
 from domain.case_state import AssistanceRequest, CoHandler, MergeRecord, PoliceReferral, Seizure
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
@@ -261,12 +261,15 @@ class Store(Application[UUID]):
         aggregate_id: UUID,
         viewer: Actor | None = None,
         expected_version: int | None = None,
+        *,
+        least: Visibility = Visibility.FULL,
     ) -> TAggregate:
         """The aggregate, as the caller may see it: one it may not see is not found, with the
-        same message as one that does not exist. ``viewer`` None is the system itself."""
-        aggregate = self._find(cls, aggregate_id)
-        if aggregate is None or (viewer is not None and not self._visible(viewer, aggregate)):
-            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}")
+        same message as one that does not exist. ``viewer`` None is the system itself.
+        ``least``: how much of it the caller must see (a detail read needs the whole case; a
+        write, and a read that serves the summary, its summary: the domain then refuses what
+        the caller may not do)."""
+        aggregate, _ = self._seen(cls, aggregate_id, viewer, least)
         if expected_version is not None and aggregate.version != expected_version:
             raise ConcurrencyConflict(
                 f"{cls.__name__.lower()} {aggregate_id} is at version {aggregate.version}, "
@@ -274,14 +277,31 @@ class Store(Application[UUID]):
             )
         return aggregate
 
-    def _visible(self, viewer: Actor, aggregate: Aggregate) -> bool:
+    def _seen(
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        viewer: Actor | None,
+        least: Visibility = Visibility.SUMMARY,
+    ) -> tuple[TAggregate, Visibility]:
+        """The aggregate and how much of it the caller sees (at least ``least``, else not
+        found)."""
+        aggregate = self._find(cls, aggregate_id)
+        seen = Visibility.NONE
+        if aggregate is not None:
+            seen = Visibility.FULL if viewer is None else self._visible(viewer, aggregate)
+        if aggregate is None or seen < least or seen == Visibility.NONE:
+            raise NotFound(f"no {cls.__name__.lower()} {aggregate_id}")
+        return aggregate, seen
+
+    def _visible(self, viewer: Actor, aggregate: Aggregate) -> Visibility:
         if isinstance(aggregate, Lead):
-            return can_see_lead(viewer, aggregate)
+            return Visibility.FULL if can_see_lead(viewer, aggregate) else Visibility.NONE
         if isinstance(aggregate, Case):
-            return can_see_case(
+            return case_visibility(
                 viewer, aggregate, self._survivors(aggregate), self._absorbed_counties(aggregate)
             )
-        return True
+        return Visibility.FULL
 
     def _absorbed_counties(self, case: Case) -> Iterator[str]:
         """The counties of the cases merged into this one now (loaded only when asked)."""

@@ -26,7 +26,7 @@ from api.console.web import (
     wait_for,
     with_position,
 )
-from api.present import case_public, event_public, lead_public
+from api.present import case_public, case_summary_public, event_public, lead_public
 from api.routers.cases import case_seizures
 from api.schemas import (
     AssistanceAnswer,
@@ -47,7 +47,13 @@ from api.schemas import (
     SeizureCreate,
     ShareCreate,
 )
-from domain.access import case_list_scope, lead_list_scope, require_workspace_reader
+from domain.access import (
+    case_list_scope,
+    case_list_visibility,
+    lead_list_scope,
+    require_workspace_reader,
+)
+from domain.case_summary import CaseSummary
 from domain.errors import DomainError, NotFound
 from domain.values import (
     CaseOutcome,
@@ -315,6 +321,7 @@ def case_search(
         descending=True,
         limit=PAGE_SIZE,
         offset=offset,
+        most=case_list_visibility(p.officer.actor),
     )
     return p.render(
         "cases.html",
@@ -385,7 +392,18 @@ def _case_page(
     **values: Any,
 ) -> Response:
     app = p.services.app
-    case = visible(lambda: app.get_case(case_id, version=version, viewer=p.officer.actor))
+    seen = visible(lambda: app.read_case(case_id, version=version, viewer=p.officer.actor))
+    if isinstance(seen, CaseSummary):
+        # Only the summary, and the invitation, requests and proposals to answer: no
+        # seizures, files, history or timeline.
+        return p.render(
+            "case_summary.html",
+            status=status,
+            case=case_summary_public(seen),
+            options=_options(p),
+            **values,
+        )
+    case = seen
     audit = p.services.views.audit
     wait_for(p.services, [audit], at)
     timeline = [

@@ -18,7 +18,7 @@ from api.deps import (
     etag,
 )
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
-from api.present import case_public, event_public
+from api.present import case_public, case_summary_public, event_public
 from api.schemas import (
     AssistanceAnswer,
     AssistanceCreate,
@@ -32,12 +32,13 @@ from api.schemas import (
     SeizureCreate,
     WriteResult,
 )
-from api.schemas.cases import CasePublic, PoliceAdvicePublic
+from api.schemas.cases import CasePublic, CaseSummaryPublic, PoliceAdvicePublic
 from api.schemas.events import CaseEventsPublic
 from api.visible import VisibleCaseId
 from api.waiting import WaitFor, await_views
 from domain.access import case_list_scope
 from domain.case import Case
+from domain.case_summary import CaseSummary
 from domain.values import to_sticks
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -75,21 +76,26 @@ def open_case(body: CaseCreate, w: WriteDep) -> object:
     )
 
 
-@router.get("/by-number/{number}", response_model=CasePublic, responses=problems(*READ))
+@router.get(
+    "/by-number/{number}",
+    response_model=CasePublic | CaseSummaryPublic,
+    responses=problems(*READ),
+)
 def get_case_by_number(
     number: Annotated[str, Path(pattern=r"^\d{6}-\d{4}-\d{4,9}$", examples=["140221-2026-0007"])],
     services: ServicesDep,
     officer: CurrentOfficer,
     response: Response,
-) -> CasePublic:
+) -> CasePublic | CaseSummaryPublic:
     """The case with this number, as it is now (the same rule as by id: a case the caller may
-    not see is not found)."""
-    case = services.app.find_case_number(number, viewer=officer.actor)
-    response.headers["ETag"] = etag(case.version)
-    return case_public(case, case_seizures(services, case), services.app.police_advice(case.id))
+    not see is not found, one it sees as its summary is shown as the summary)."""
+    found = services.app.find_case_number(number, viewer=officer.actor)
+    return _case_as_seen(services, services.app.read_case(found.id, viewer=officer.actor), response)
 
 
-@router.get("/{case_id:uuid}", response_model=CasePublic, responses=problems(*READ))
+@router.get(
+    "/{case_id:uuid}", response_model=CasePublic | CaseSummaryPublic, responses=problems(*READ)
+)
 def get_case(
     case_id: UUID,
     services: ServicesDep,
@@ -97,15 +103,24 @@ def get_case(
     response: Response,
     version: VersionQuery = None,
     as_of: AsOfQuery = None,
-) -> CasePublic:
-    """A case as it is now, or as it was at a version or a moment (time travel)."""
-    case = services.app.get_case(case_id, version=version, as_of=as_of, viewer=officer.actor)
-    current = version is None and as_of is None
-    response.headers["ETag"] = etag(case.version)
+) -> CasePublic | CaseSummaryPublic:
+    """A case as it is now, or as it was at a version or a moment (time travel). A county
+    invited to co-handle it, asked for assistance or party to a merge proposal, and the reward
+    committee, read its summary (`access` = `summary`), now only."""
+    seen = services.app.read_case(case_id, version=version, as_of=as_of, viewer=officer.actor)
+    return _case_as_seen(services, seen, response, current=version is None and as_of is None)
+
+
+def _case_as_seen(
+    services: Services, seen: Case | CaseSummary, response: Response, current: bool = True
+) -> CasePublic | CaseSummaryPublic:
+    if isinstance(seen, CaseSummary):
+        return case_summary_public(seen)
+    response.headers["ETag"] = etag(seen.version)
     return case_public(
-        case,
-        case_seizures(services, case),
-        services.app.police_advice(case_id) if current else None,
+        seen,
+        case_seizures(services, seen),
+        services.app.police_advice(seen.id) if current else None,
     )
 
 

@@ -15,7 +15,7 @@ from api.schemas.cases import CasePagePublic, WorkspacePublic
 from api.schemas.events import CaseEventsPublic
 from api.visible import VisibleCaseId
 from api.waiting import WaitFor, await_views
-from domain.access import case_list_scope, require_workspace_reader
+from domain.access import case_list_scope, case_list_visibility, require_workspace_reader
 from projections.cases import RELEVANCE, SORTABLE
 from projections.workspace import county_workspace
 
@@ -70,7 +70,8 @@ def search_cases(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     wait_for: WaitFor = None,
 ) -> object:
-    """Search the cases this officer may see: filter, free text, sort, page."""
+    """Search the cases this officer may see: filter, free text, sort, page. A case the officer
+    sees only as its summary (`access` = `summary`) shows only the summary's fields."""
     if sort is not None and sort != RELEVANCE and sort not in SORTABLE:
         raise ApiProblem(422, f"cannot sort by {sort}", "invalid-input")
     await_views(services, [services.views.case_search], wait_for)
@@ -86,6 +87,7 @@ def search_cases(
         descending=order == "desc",
         limit=limit,
         offset=offset,
+        most=case_list_visibility(officer.actor),
     )
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 

@@ -4,6 +4,7 @@ police advice, a row of case search, a page of it, and a county's workspace."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -98,6 +99,9 @@ class CasePublic(Public):
     """A case as it is (or was). `police_advice` (the thresholds reached) only on a current
     read."""
 
+    access: Literal["full"] = Field(
+        default="full", description="The whole case (`summary`: see CaseSummaryPublic)."
+    )
     id: UUID
     version: int
     number: str = Field(examples=["140221-2026-0007"])
@@ -136,9 +140,48 @@ class PoliceAdvicePublic(Public):
     sticks: int
 
 
-class CaseRowPublic(Public):
-    """A case in search results and workspaces."""
+class MergeProposalPublic(Public):
+    survivor_id: UUID
+    survivor_county: str
+    consenting_counties: list[str]
 
+
+class CaseSummaryPublic(Public):
+    """A case as its summary: what a county invited to co-handle it, asked for assistance or
+    party to a merge proposal (and the reward committee) reads of it, with what was asked of
+    the reader's county. No seizure lines, files, history or other counties' requests."""
+
+    access: Literal["summary"] = "summary"
+    id: UUID
+    number: str
+    county: str
+    year: int
+    case_type: str
+    status: str
+    title: str
+    summary: str
+    opened_at: UtcTime | None
+    recorded_at: UtcTime
+    co_handlers: list[str] = Field(description="The counties that joined as co-handlers.")
+    seizures: int
+    total_sticks: int
+    total_value: Decimal
+    invitation: CoHandlerPublic | None = Field(
+        default=None, description="The reader's county's invitation to co-handle the case."
+    )
+    assistance: list[AssistancePublic] = Field(
+        description="The assistance requests made to the reader's county."
+    )
+    merge_proposals: list[MergeProposalPublic] = Field(
+        description="The open proposals to merge this case the reader's county is party to."
+    )
+
+
+class CaseRowPublic(Public):
+    """A case in search results and workspaces; a case the reader sees only as its summary
+    (`access` = `summary`) has only the summary's fields (the others are null)."""
+
+    access: Literal["full", "summary"] = "full"
     case_id: UUID
     number: str
     county: str
@@ -149,11 +192,11 @@ class CaseRowPublic(Public):
     summary: str
     opened_at: UtcTime | None
     recorded_at: UtcTime
-    modified_at: UtcTime
-    version: int
+    modified_at: UtcTime | None = None
+    version: int | None = None
     co_handlers: list[str]
-    merged_into: UUID | None
-    police_referred: bool
+    merged_into: UUID | None = None
+    police_referred: bool | None = None
     seizures: int
     total_sticks: int
     total_value: Decimal

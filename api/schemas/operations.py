@@ -41,12 +41,20 @@ class ConclusionCreate(BaseModel):
 
 
 class AttachedCase(BaseModel):
-    """The summary of an attached case its participants may read."""
+    """The summary of an attached case its participants may read (``domain.case_summary``),
+    and whether it was referred to the police."""
 
     case_id: UUID
     number: str
     county: str
+    year: int
+    case_type: str
     status: str
+    title: str
+    summary: str
+    opened_at: UtcTime | None
+    recorded_at: UtcTime
+    co_handlers: list[str]
     seizures: int
     total_sticks: int
     total_value: Decimal

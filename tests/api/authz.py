@@ -6,7 +6,11 @@ What the matrix encodes (api/deps.py, domain/access.py, the domain rules; "Who s
 - auditors and the reward committee never record: 403 `permission-denied` on every write;
 - a county unrelated to a lead or case gets 404 `not-found` on every route of it, worded exactly
   as for a record that does not exist;
-- the committee reads cases (200) but not leads (404); auditors read everything;
+- the committee reads case summaries (200, `access` = `summary`), not a case's details
+  (history, timeline, seizures, files: 404) nor leads (404); auditors read everything;
+- a county invited to co-handle a case, asked for assistance or party to an open merge proposal
+  reads the case's summary by id (200, `access` = `summary`) and gets 404 on its details, while
+  the answers it is entitled to (accept or decline, answer, consent or decline) keep working;
 - the event log and audit trail are for auditors and administrators only (403 for the others),
   an administrator reading only the events of its county's records (the trail's `visible_to`);
   the log as a whole (chain head, verification) is for auditors only;
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.schemas.cases import CaseSummaryPublic
 from tests.api.conftest import TIANZHEN, WANQUAN, XINGHE, YANGGAO, Api
 
 OWN, NEIGHBOUR, UNRELATED, THIRD = XINGHE, YANGGAO, WANQUAN, TIANZHEN
@@ -235,6 +240,12 @@ class Route:
     #: The ids key of the record a visible-record 404 names, when it is not the route's own
     #: (a merge into a survivor the caller may not see names the survivor).
     not_found: str | None = None
+    #: A read of a case's details (history, timeline, police advice, files): whoever sees the
+    #: case only as its summary (the committee; the relations in ``summary``) gets 404.
+    detail: bool = False
+    #: The relations whose county sees the case only as its summary: a by-id read answers the
+    #: summary (``access`` = ``summary``).
+    summary: frozenset[str] = frozenset()
 
     @property
     def writes(self) -> bool:
@@ -254,7 +265,7 @@ def expected_on_record(route: Route, role: str, relation: str) -> Expect:
     if not route.writes and role == "auditor":
         return 200
     if not route.writes and role == "committee":
-        return 200 if route.kind == "case" else NOT_FOUND
+        return 200 if route.kind == "case" and not route.detail else NOT_FOUND
     if relation == "unrelated":
         return NOT_FOUND
     return route.outcome[relation]
@@ -321,5 +332,10 @@ def check_record_route(api: Api, route: Route, role: str, relation: str) -> None
         assert response.headers["cache-control"] == "no-store"
     elif route.path in (L, C, C_BY_NUMBER):
         assert body["id"] == record_id and "informant_ciphertext" not in body
+        if route.kind == "case":
+            as_summary = role == "committee" or (role != "auditor" and relation in route.summary)
+            assert body["access"] == ("summary" if as_summary else "full"), body
+            if as_summary:
+                assert set(body) == set(CaseSummaryPublic.model_fields), body
     else:
         assert body["case_id"] == record_id

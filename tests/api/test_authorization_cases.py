@@ -46,7 +46,45 @@ CASE_ROUTES = [
     ),
     # cases: the neighbour co-handles, is invited, was asked for assistance or is party to a merge
     Route("get-case", "GET", C, "case", case_joined, {"own": 200, "neighbour": 200}),
-    Route("get-case-assisting", "GET", C, "case", case_assisted, {"own": 200, "neighbour": 200}),
+    # the neighbour invited, asked for assistance or party to an open merge proposal reads the
+    # summary by id and nothing of the details
+    *(
+        Route(
+            f"get-case-{suffix}",
+            "GET",
+            C,
+            "case",
+            setup,
+            {"own": 200, "neighbour": 200},
+            summary=frozenset({"neighbour"}),
+        )
+        for suffix, setup in (
+            ("invited", case_invited),
+            ("assisting", case_assisted),
+            ("merge-proposed", case_merge_proposed),
+        )
+    ),
+    *(
+        Route(
+            f"{name}-{suffix}",
+            "GET",
+            C + path,
+            "case",
+            setup,
+            {"own": 200, "neighbour": NOT_FOUND},
+            detail=True,
+        )
+        for name, path in (
+            ("case-history", "/history"),
+            ("case-timeline", "/timeline"),
+            ("police-advice", "/police-advice"),
+        )
+        for suffix, setup in (
+            ("invited", case_invited),
+            ("assisting", case_assisted),
+            ("merge-proposed", case_merge_proposed),
+        )
+    ),
     Route(
         "get-case-merged-into-shared",
         "GET",
@@ -58,11 +96,18 @@ CASE_ROUTES = [
     # ...and what an answer takes away ("Who sees what"): a declined invitation or merge
     # proposal, an un-merge; the county of an absorbed case sees the survivor while merged
     *(
-        Route(f"{name}-{suffix}", "GET", C + path, "case", setup, {"own": 200, "neighbour": seen})
+        Route(
+            f"{name}-{suffix}",
+            "GET",
+            C + path,
+            "case",
+            setup,
+            {"own": 200, "neighbour": seen},
+            detail=path != "",
+        )
         for name, path in (("get-case", ""), ("case-history", "/history"))
         for suffix, setup, seen in (
             ("co-handling-declined", case_co_handling_declined, NOT_FOUND),
-            ("merge-proposed", case_merge_proposed, 200),
             ("merge-declined", case_merge_declined, NOT_FOUND),
             ("unmerged", case_unmerged_across, NOT_FOUND),
             ("survivor-of-own", survivor_of_merged_across, 200),
@@ -75,12 +120,25 @@ CASE_ROUTES = [
         "case",
         case_co_handling_declined,
         {"own": 200, "neighbour": NOT_FOUND},
+        detail=True,
     ),
     Route(
-        "case-history", "GET", C + "/history", "case", case_joined, {"own": 200, "neighbour": 200}
+        "case-history",
+        "GET",
+        C + "/history",
+        "case",
+        case_joined,
+        {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
-        "case-timeline", "GET", C + "/timeline", "case", case_joined, {"own": 200, "neighbour": 200}
+        "case-timeline",
+        "GET",
+        C + "/timeline",
+        "case",
+        case_joined,
+        {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
         "police-advice",
@@ -89,6 +147,7 @@ CASE_ROUTES = [
         "case",
         case_joined,
         {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
         "record-seizure",

@@ -141,6 +141,7 @@ ROUTES = [
         "case",
         with_file(case_joined, "case"),
         {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
         "case-file",
@@ -149,6 +150,7 @@ ROUTES = [
         "case",
         with_file(case_joined, "case"),
         {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
         "attach-case-file",
@@ -167,6 +169,19 @@ ROUTES = [
         {"own": 200, "neighbour": 200},
         REASON,
     ),
+    # the invited county sees the case only as its summary: no files
+    *(
+        Route(
+            f"invited-{name}",
+            "GET",
+            C + path,
+            "case",
+            with_file(case_invited, "case"),
+            {"own": 200, "neighbour": NOT_FOUND},
+            detail=True,
+        )
+        for name, path in (("case-files", LIST), ("case-file", FILE))
+    ),
     Route(
         "attach-invited-case-file",
         "POST",
@@ -182,6 +197,7 @@ ROUTES = [
         "case",
         merged_case_with_file,
         {"own": 200, "neighbour": 200},
+        detail=True,
     ),
     Route(
         "attach-merged-case-file",

@@ -198,7 +198,17 @@ def test_a_cross_county_merge_needs_both_counties_and_can_be_reversed(world: Wor
     assert (
         r.status_code == 200 and r.json()["merged"] is False and r.json()["awaiting"] == [YANGGAO]
     )
-    assert world.get(YANGGAO, f"/v1/cases/{absorbed['id']}").json()["pending_merges"]
+    # the survivor's county reads the proposing case as its summary, with the proposal to answer
+    proposed = world.get(YANGGAO, f"/v1/cases/{absorbed['id']}").json()
+    assert proposed["access"] == "summary" and "seizures" in proposed
+    assert proposed["merge_proposals"] == [
+        {
+            "survivor_id": survivor["id"],
+            "survivor_county": YANGGAO,
+            "consenting_counties": [TIANZHEN],
+        }
+    ]
+    assert world.get(YANGGAO, f"/v1/cases/{absorbed['id']}/history").status_code == 404
     r = world.post(
         YANGGAO,
         f"/v1/cases/{absorbed['id']}/merge",

@@ -5,16 +5,22 @@ invitations (accepted, declined), assistance requests (answered, cancelled by cl
 merge proposals (consented, declined), merges (chains included) and un-merges, joint operations
 with attached cases, and seizures, over one lead and three cases, run through the use cases on
 PostgreSQL (refused commands included: they must change nothing). Then, for every county, each
-read model lets it see what ``domain.access`` says:
+read model lets it see what ``domain.access`` says, at the level it says (a case whole, or only
+its summary: an invited co-handler, a county asked for assistance, a party to an open merge
+proposal):
 
 - the lead register and the case search list a record exactly when the county may read it by id;
+  a case's row is whole exactly when the county reads the whole case by id, else it holds only
+  the summary's fields, and by id it reads the summary (``domain.case_summary``), whose history
+  is not found;
 - every open item of its workspace, and every open case it lists, names a record it may read;
 - a case's contributions are not found exactly when the case is not, and hold only its own
   unless it handles the case; its ledger holds only its own contributions;
 - it reads a joint operation (list and by id) exactly when it takes part in it;
 - the audit trail (the event feed and exports are this query) gives it exactly the events it
-  reads in the history of a lead or case it may read (``Store.case_history``, the domain's
-  walk of merges and releases), and each timeline it may read equals that history.
+  reads in the history of a lead or of a case it sees whole (``Store.case_history``, the
+  domain's walk of merges and releases; none of a case it sees only as its summary), and each
+  timeline it may read equals that history.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from domain.access import can_see_joint_work, can_see_lead
+from domain.access import Visibility, can_see_joint_work, can_see_lead
+from domain.case_summary import SUMMARY_FIELDS, CaseSummary
 from domain.errors import DomainError, NotFound
 from domain.values import Actor, Context, Role
 from tests.api.conftest import COUNTIES, TIANZHEN, WANQUAN, XINGHE, YANGGAO, Api
@@ -220,6 +227,18 @@ def row_keys(rows) -> set[tuple[str, int]]:
         ("seizure", TIANZHEN, 0, 0),
     ]
 )
+# each level at once: an open invitation, an assistance request answered, an open merge
+# proposal (summary), a joined co-handler (whole), a merge within a county
+@example(
+    steps=[
+        ("invite", TIANZHEN, 0, 0),
+        ("assistance_answered", WANQUAN, 0, 0),
+        ("merge_proposed", YANGGAO, 1, 2),
+        ("invite_accept", WANQUAN, 2, 2),
+        ("seizure", WANQUAN, 0, 0),
+        ("merge", WANQUAN, 0, 1),
+    ]
+)
 def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) -> None:
     app = api.services.app
     lead = app.register_lead(ctx(XINGHE), summary="prop", source="tip_off", place_county=YANGGAO).id
@@ -239,8 +258,24 @@ def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) 
     for county in COUNTIES:
         actor = Actor(f"reader-{county}", county, Role.OFFICER)
         sees_lead = can_see_lead(actor, the_lead)
-        visible = {c for c in cases if app._visible(actor, app.get_case(c))}
+        seen = {c: app._visible(actor, app.get_case(c)) for c in cases}
+        visible = {c for c in cases if seen[c] >= Visibility.SUMMARY}
+        whole = {c for c in cases if seen[c] == Visibility.FULL}
         why = (county, steps)
+
+        # by id: the whole case, its summary, or not found; the history only when whole
+        for case_id in cases:
+            try:
+                read = app.read_case(case_id, viewer=actor)
+            except NotFound:
+                assert case_id not in visible, why
+                continue
+            assert isinstance(read, CaseSummary) == (case_id not in whole), why
+            try:
+                app.case_history(case_id, viewer=actor)
+                assert case_id in whole, why
+            except NotFound:
+                assert case_id not in whole, why
 
         # the lead register and the case search
         listed = {
@@ -251,8 +286,14 @@ def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) 
         for case_id in cases:
             number = app.get_case(case_id).number
             rows = views.case_search.search(visible_to=county, text=number)[1]
-            in_search = any(str(row["case_id"]) == str(case_id) for row in rows)
-            assert in_search == (case_id in visible), why
+            found = [row for row in rows if str(row["case_id"]) == str(case_id)]
+            assert bool(found) == (case_id in visible), why
+            for row in found:
+                if case_id in whole:
+                    assert row["access"] == "full", why
+                else:
+                    assert row["access"] == "summary", why
+                    assert set(row) == {"case_id", "access", *SUMMARY_FIELDS}, why
 
         # the workspace: what it must act on names records it may read
         now = datetime.now(UTC)
@@ -291,7 +332,7 @@ def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) 
 
         # the audit trail (event feed, exports): exactly the events of its readable histories
         expected = set(lead_events) if sees_lead else set()
-        for case_id in visible:
+        for case_id in whole:
             expected |= histories[case_id]
         for operation_id in operations:
             expected |= {
@@ -303,6 +344,6 @@ def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) 
         for record in records:
             trail |= row_keys(views.audit.trail(visible_to=county, aggregate_id=record, limit=1000))
         assert trail == expected, why
-        for case_id in visible:
+        for case_id in whole:
             timeline = row_keys(views.audit.timeline(case_id, visible_to=county))
             assert timeline == histories[case_id], why

@@ -194,3 +194,63 @@ def test_seizures_by_lead_and_co_handler_merge_with_both_consents(client_for):
     assert "已并案" in merged.text and number_a in merged.text
     timeline = yanggao.get(page_a).text
     assert "吸收案件" in timeline
+
+
+def test_an_invited_or_assisting_county_reads_the_case_summary_and_answers_it(client_for):
+    yanggao = client_for("officer", YANGGAO)
+    xinghe = client_for("officer", XINGHE)
+    tianzhen = client_for("officer", TIANZHEN)
+    answer = post(
+        yanggao,
+        "/cases/new",
+        "/cases/new",
+        {
+            "case_type": "smuggled",
+            "title": "走私卷烟网络",
+            "summary": "夜间卸货",
+            "lead_ids": "",
+            "opened_at": "",
+        },
+    )
+    case_page = CASE_LINK.search(answer.headers["location"]).group(0)
+    seizure = {
+        "brand": "中华",
+        "specification": "硬盒",
+        "quantity": "2",
+        "unit": "case",
+        "value": "60000",
+        "price_basis": "provincial",
+        "disposition": "unsold",
+        "place": "仓库",
+        "seized_at": "2026-03-03T09:30",
+    }
+    assert post(yanggao, case_page, f"{case_page}/seizure", seizure).status_code == 303
+    assert (
+        post(yanggao, case_page, f"{case_page}/invite", {"county": XINGHE, "note": "网络案件"})
+    ).status_code == 303
+    ask = {"to_county": TIANZHEN, "request": "核查仓库租户", "due": ""}
+    assert post(yanggao, case_page, f"{case_page}/assistance", ask).status_code == 303
+    # Invited: the summary (title, summary, totals) and the invitation, no seizure lines, no timeline
+    summary = xinghe.get(case_page)
+    assert summary.status_code == 200
+    text = summary.text
+    assert 'id="case-access"' in text and "走私卷烟网络" in text and "夜间卸货" in text
+    assert "¥60,000.00" in text and "仓库" not in text and 'id="timeline"' not in text
+    assert "网络案件" in text and "核查仓库租户" not in text  # another county's request
+    # Asked for assistance: the summary and its own request, answered on that page
+    asked = tianzhen.get(case_page).text
+    assert 'id="case-access"' in asked and "核查仓库租户" in asked and "网络案件" not in asked
+    request_id = re.search(r'name="request_id" value="([0-9a-f-]{36})"', asked).group(1)
+    answer = post(
+        tianzhen,
+        case_page,
+        f"{case_page}/answer-assistance",
+        {"request_id": request_id, "answer": "租户为李某"},
+    )
+    assert answer.status_code == 303, answer.text[:1500]
+    assert "租户为李某" in tianzhen.get(case_page).text
+    # Joining shows the whole case
+    answer = post(xinghe, case_page, f"{case_page}/accept-co-handling", {"county": XINGHE})
+    assert answer.status_code == 303
+    whole = xinghe.get(case_page).text
+    assert 'id="case-access"' not in whole and "仓库" in whole and 'id="timeline"' in whole
