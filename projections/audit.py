@@ -22,7 +22,7 @@ from domain.access import (
 )
 from domain.records import event_refs
 from projections.access import apply_change, initial
-from projections.base import Batch, BatchProjection, View
+from projections.base import Batch, BatchProjection, View, text_array
 from service.log import event_data
 
 #: The columns of an event's flat record (see ``domain.records.event_record``).
@@ -155,9 +155,27 @@ class AuditView(View):
         "CREATE INDEX IF NOT EXISTS audit_events_type_county_time"
         " ON audit_events (event_type, county, recorded_at)",
     )
+    #: Read by the queries only (``apply`` finds events by position or by record, merges by
+    #: either end).
+    query_indexes = (
+        "audit_events_visible",
+        "audit_events_case",
+        "audit_events_lead",
+        "audit_events_county",
+        "audit_events_officer",
+        "audit_events_type",
+        "audit_events_time",
+        "audit_events_type_time",
+        "audit_events_type_county_time",
+    )
     COLUMNS = (
         "position, aggregate_id, aggregate_type, version, event_type, recorded_at, officer_id, "
         "county, role, correlation_id, case_id, lead_id, reason, data, visible_to"
+    )
+    #: How the COPY writes each column (the data and the readers go as their text).
+    COPY_TYPES = (
+        *("int8", "uuid", "text", "int4", "text", "timestamptz", "text", "text", "text"),
+        *("text", "uuid", "uuid", "text", "text", "text"),
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
@@ -185,6 +203,7 @@ class AuditView(View):
             for row in cursor.fetchall():
                 pairs.setdefault(str(row["id"]), []).append((row["county"], row["until"]))
         with cursor.copy(f"COPY audit_events ({self.COLUMNS}) FROM STDIN") as copy:
+            copy.set_types(self.COPY_TYPES)
             for event, tracking, n in batch:
                 event_type = type(event).__qualname__
                 aggregate_type = event_type.split(".", 1)[0]
@@ -217,7 +236,7 @@ class AuditView(View):
                         lead_id,
                         reason.replace("\x00", "\ufffd") if reason else reason,
                         event_data(event).decode(),
-                        readers,
+                        text_array(readers),
                     )
                 )
         if dirty:

@@ -164,8 +164,8 @@ def rebuild(
 ) -> dict[str, Any]:
     """Empties every view and applies the whole log again with the batch runner; with
     `conninfo`, also the CPU time of this process and of the server's processes. `serial`
-    applies each page to the views one after another instead of in parallel threads."""
-    reset_views(views)
+    applies each page to the views one after another instead of in parallel threads. The time
+    includes emptying the views and building their query indexes at the end."""
     runner = BatchRunner(app, views.all(), page_size=page_size)
     if serial:
         pool = getattr(runner, "_pool", None)
@@ -192,7 +192,7 @@ def rebuild(
             progress.append((time.perf_counter() - started, done, dict(timings.seconds)))
 
         try:
-            applied = runner.catch_up(progress=note)
+            applied = runner.rebuild(progress=note)
         finally:
             runner.stop()
         seconds = time.perf_counter() - started
