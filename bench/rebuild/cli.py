@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-
 from bench.app_vs_raw.report import machine
 from bench.common import bench_database, save
 from bench.rebuild import __doc__ as USAGE
@@ -24,7 +22,7 @@ from bench.rebuild.others import (
 )
 from bench.rebuild.profiling import print_profile, profile_rebuild
 from bench.rebuild.queries import run_http_queries, run_queries
-from bench.rebuild.rebuilding import event_mix, raw_read, rebuild, table_sizes
+from bench.rebuild.rebuilding import connect, event_mix, raw_read, rebuild, table_sizes
 from bench.rebuild.report import print_report
 from bench.rebuild.seed import seed_with_use_cases
 from bench.rebuild.world import OTHER_BENCHES
@@ -117,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = build_app(settings)
         views = build_views(library_env(settings, db))
         try:
-            with psycopg.connect(conninfo) as conn:
+            with connect(conninfo) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
             result["meta"]["server"] = f"PostgreSQL {row[0] if row else '?'}"
             print(f"{result['meta']['server']}, database {db.dbname}")
@@ -152,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "mix": event_mix(conninfo),
                 }
                 result["meta"]["events"] = seed.events + bulk
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            with connect(conninfo, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE jointcase_events")
 
             if args.profile_events:
@@ -207,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             result["queries_before_vacuum"] = run_queries(
                 views, conninfo, args.query_calls, args.seed
             )
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            with connect(conninfo, autocommit=True) as conn:
                 for table in (
                     "case_search",
                     "workspace_items",
