@@ -103,7 +103,7 @@ FROM computed c WHERE e.position = c.position AND e.visible_to <> array_remove(c
 
 class AuditView(View):
     name = "audit"
-    tables = ("audit_events", "audit_access", "audit_merges")
+    tables = ("audit_events", "audit_access", "audit_merges", "audit_recompute")
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_events (
             position bigint PRIMARY KEY,
@@ -143,6 +143,11 @@ class AuditView(View):
             PRIMARY KEY (absorbed_id, merged_at)
         )""",
         "CREATE INDEX IF NOT EXISTS audit_merges_survivor ON audit_merges (survivor_id)",
+        # The records whose earlier events' readers are still to be set again: filled by a
+        # rebuild, which sets them once at its end instead of at every batch, and emptied by
+        # the next batch applied if the rebuild stopped before that (it commits with the
+        # batches, so nothing is forgotten).
+        "CREATE TABLE IF NOT EXISTS audit_recompute (aggregate_id uuid PRIMARY KEY)",
         "CREATE INDEX IF NOT EXISTS audit_events_aggregate ON audit_events (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_case ON audit_events (case_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_lead ON audit_events (lead_id, position)",
@@ -239,8 +244,31 @@ class AuditView(View):
                         text_array(readers),
                     )
                 )
+        if self.rebuilding:
+            if dirty:
+                cursor.execute(
+                    "INSERT INTO audit_recompute SELECT unnest(%s::uuid[]) ON CONFLICT DO NOTHING",
+                    (sorted(dirty),),
+                )
+            return
+        self._recompute(cursor, after, dirty)
+
+    def _recompute(self, cursor: psycopg.Cursor[Any], after: int, dirty: set[UUID]) -> None:
+        """Sets the readers again of the events up to ``after`` of the records named, and of
+        those a rebuild left to do."""
+        cursor.execute("DELETE FROM audit_recompute RETURNING aggregate_id")
+        dirty = dirty | {row["aggregate_id"] for row in cursor.fetchall()}
         if dirty:
             cursor.execute(_RECOMPUTE, {"after": after, "dirty": sorted(dirty)})
+
+    def finish_rebuild(self, application_name: str) -> None:
+        """Sets the readers of the records whose readers changed during the rebuild, once, as
+        they stand at its end (as a batch would have, had it held the whole log)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._position_sql, (application_name,))
+            row = curs.fetchone()
+            curs.execute("SET LOCAL jit = off")
+            self._recompute(curs, row["notification_id"] if row else 0, set())
 
     @staticmethod
     def _access(

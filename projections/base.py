@@ -157,6 +157,9 @@ class View(PostgresTrackingRecorder):
                 (application_name,),
             )
 
+    def finish_rebuild(self, application_name: str) -> None:
+        """Work a rebuild leaves to its end (none unless the view says so)."""
+
     def query_index_statements(self) -> list[str]:
         """The ``ddl`` statements that create the query indexes, one per index."""
         found = []
@@ -327,6 +330,7 @@ class BatchRunner:
         finally:
             for view in self.views:
                 view.rebuilding = False
+                view.finish_rebuild(self.app.name)
                 view.create_query_indexes()
 
     def _apply(self, view: View, decoded: list[Item], positions: dict[str, int]) -> int:
