@@ -331,8 +331,6 @@ def projections_rebuild(
         fail(str(e))
         return
     head = app_.recorder.max_notification_id() or 0
-    for view in chosen:
-        view.reset()
     runner = BatchRunner(app_, chosen, page_size=page_size)
     columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns) as progress:
@@ -342,7 +340,7 @@ def projections_rebuild(
             position = min(v.position() for v in chosen)
             progress.update(task, completed=min(position, head))
 
-        runner.catch_up(until=head, progress=advance)
+        runner.rebuild(until=head, progress=advance)
         progress.update(task, completed=head)
     typer.echo("rebuilt " + ", ".join(f"{v.name} to {v.position()}" for v in chosen))
     views.close()
@@ -434,9 +432,7 @@ def import_log(
     except (ConfigurationError, BackupError) as e:
         fail(str(e))
         return
-    for view in views.all():
-        view.reset()
-    BatchRunner(app_, views.all()).catch_up()
+    BatchRunner(app_, views.all()).rebuild()
     check = verify(db.conninfo(), chain_signer(settings, db).verifier, schema=db.schema or "public")
     views.close()
     app_.close()

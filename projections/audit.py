@@ -22,7 +22,7 @@ from domain.access import (
 )
 from domain.records import event_refs
 from projections.access import apply_change, initial, initial_full
-from projections.base import Batch, BatchProjection, View
+from projections.base import Batch, BatchProjection, View, text_array
 from service.log import event_data
 
 #: The columns of an event's flat record (see ``domain.records.event_record``).
@@ -103,7 +103,7 @@ FROM computed c WHERE e.position = c.position AND e.visible_to <> array_remove(c
 
 class AuditView(View):
     name = "audit"
-    tables = ("audit_events", "audit_access", "audit_merges")
+    tables = ("audit_events", "audit_access", "audit_merges", "audit_recompute")
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_events (
             position bigint PRIMARY KEY,
@@ -147,6 +147,11 @@ class AuditView(View):
             PRIMARY KEY (absorbed_id, merged_at)
         )""",
         "CREATE INDEX IF NOT EXISTS audit_merges_survivor ON audit_merges (survivor_id)",
+        # The records whose earlier events' readers are still to be set again: filled by a
+        # rebuild, which sets them once at its end instead of at every batch, and emptied by
+        # the next batch applied if the rebuild stopped before that (it commits with the
+        # batches, so nothing is forgotten).
+        "CREATE TABLE IF NOT EXISTS audit_recompute (aggregate_id uuid PRIMARY KEY)",
         "CREATE INDEX IF NOT EXISTS audit_events_aggregate ON audit_events (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_case ON audit_events (case_id, position)",
         "CREATE INDEX IF NOT EXISTS audit_events_lead ON audit_events (lead_id, position)",
@@ -159,9 +164,27 @@ class AuditView(View):
         "CREATE INDEX IF NOT EXISTS audit_events_type_county_time"
         " ON audit_events (event_type, county, recorded_at)",
     )
+    #: Read by the queries only (``apply`` finds events by position or by record, merges by
+    #: either end).
+    query_indexes = (
+        "audit_events_visible",
+        "audit_events_case",
+        "audit_events_lead",
+        "audit_events_county",
+        "audit_events_officer",
+        "audit_events_type",
+        "audit_events_time",
+        "audit_events_type_time",
+        "audit_events_type_county_time",
+    )
     COLUMNS = (
         "position, aggregate_id, aggregate_type, version, event_type, recorded_at, officer_id, "
         "county, role, correlation_id, case_id, lead_id, reason, data, visible_to"
+    )
+    #: How the COPY writes each column (the data and the readers go as their text).
+    COPY_TYPES = (
+        *("int8", "uuid", "text", "int4", "text", "timestamptz", "text", "text", "text"),
+        *("text", "uuid", "uuid", "text", "text", "text"),
     )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
@@ -189,6 +212,7 @@ class AuditView(View):
             for row in cursor.fetchall():
                 pairs.setdefault(str(row["id"]), []).append((row["county"], row["until"]))
         with cursor.copy(f"COPY audit_events ({self.COLUMNS}) FROM STDIN") as copy:
+            copy.set_types(self.COPY_TYPES)
             for event, tracking, n in batch:
                 event_type = type(event).__qualname__
                 aggregate_type = event_type.split(".", 1)[0]
@@ -221,11 +245,34 @@ class AuditView(View):
                         lead_id,
                         reason.replace("\x00", "\ufffd") if reason else reason,
                         event_data(event).decode(),
-                        readers,
+                        text_array(readers),
                     )
                 )
+        if self.rebuilding:
+            if dirty:
+                cursor.execute(
+                    "INSERT INTO audit_recompute SELECT unnest(%s::uuid[]) ON CONFLICT DO NOTHING",
+                    (sorted(dirty),),
+                )
+            return
+        self._recompute(cursor, after, dirty)
+
+    def _recompute(self, cursor: psycopg.Cursor[Any], after: int, dirty: set[UUID]) -> None:
+        """Sets the readers again of the events up to ``after`` of the records named, and of
+        those a rebuild left to do."""
+        cursor.execute("DELETE FROM audit_recompute RETURNING aggregate_id")
+        dirty = dirty | {row["aggregate_id"] for row in cursor.fetchall()}
         if dirty:
             cursor.execute(_RECOMPUTE, {"after": after, "dirty": sorted(dirty)})
+
+    def finish_rebuild(self, application_name: str) -> None:
+        """Sets the readers of the records whose readers changed during the rebuild, once, as
+        they stand at its end (as a batch would have, had it held the whole log)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._position_sql, (application_name,))
+            row = curs.fetchone()
+            curs.execute("SET LOCAL jit = off")
+            self._recompute(curs, row["notification_id"] if row else 0, set())
 
     @staticmethod
     def _access(

@@ -55,8 +55,22 @@ Batch = Sequence[Item]
 
 
 def clean(params: Sequence[Any]) -> tuple[Any, ...]:
-    """PostgreSQL text cannot hold U+0000: replace it, so one such character never stops a view."""
-    return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params)
+    """PostgreSQL text cannot hold U+0000: replace it, so one such character never stops a view.
+    (Most rows hold none and no str subclass: looked through once, rebuilt only if needed.)"""
+    for p in params:
+        if isinstance(p, str) and (type(p) is not str or "\x00" in p):
+            return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params)
+    return params if type(params) is tuple else tuple(params)
+
+
+def text_array(values: Iterable[str]) -> str:
+    """A PostgreSQL array literal of the texts, for a ``text[]`` column written by COPY as text
+    (the driver's list adaptation looks through every list for its element type)."""
+    return (
+        "{"
+        + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
+    )
 
 
 class StaleBatch(Exception):
@@ -70,6 +84,10 @@ class View(PostgresTrackingRecorder):
     #: Tables emptied by a rebuild (besides the tracking row).
     tables: ClassVar[tuple[str, ...]] = ()
     ddl: ClassVar[tuple[str, ...]] = ()
+    #: Indexes (created in ``ddl``) that only the view's queries read, never its ``apply``: a
+    #: rebuild from zero drops them and builds each once at the end, instead of keeping them up
+    #: to date row by row.
+    query_indexes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         kwargs["tracking_table_name"] = f"{self.name}_tracking"
@@ -81,6 +99,10 @@ class View(PostgresTrackingRecorder):
             "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, 0)"
             " ON CONFLICT DO NOTHING"
         ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
+        #: Set during a rebuild from zero: the view's transactions then do not wait for their
+        #: commit to reach the disk (a crash loses the last few, rows and position together,
+        #: and the view carries on from the position that did).
+        self.rebuilding = False
         self._position_sql = SQL(
             "SELECT notification_id FROM {0}.{1} WHERE application_name = %s FOR UPDATE"
         ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
@@ -98,6 +120,8 @@ class View(PostgresTrackingRecorder):
         application = batch[-1].tracking.application_name
         try:
             with self.datastore.transaction(commit=True) as curs:
+                if self.rebuilding:
+                    curs.execute("SET LOCAL synchronous_commit = off")
                 curs.execute(self._position_sql, (application,))
                 row = curs.fetchone()
                 if row is None:  # first batch ever: make the row to lock, then lock it
@@ -132,6 +156,42 @@ class View(PostgresTrackingRecorder):
                 ),
                 (application_name,),
             )
+
+    def finish_rebuild(self, application_name: str) -> None:
+        """Work a rebuild leaves to its end (none unless the view says so)."""
+
+    def query_index_statements(self) -> list[str]:
+        """The ``ddl`` statements that create the query indexes, one per index."""
+        found = []
+        for name in self.query_indexes:
+            made = [s for s in self.ddl if f"INDEX IF NOT EXISTS {name} " in s]
+            if len(made) != 1:
+                raise ValueError(f"{self.name}: query index {name} is created {len(made)} times")
+            found.append(made[0])
+        return found
+
+    def drop_query_indexes(self) -> None:
+        self.query_index_statements()  # each can be made again: checked before any is dropped
+        with self.datastore.transaction(commit=True) as curs:
+            for name in self.query_indexes:
+                curs.execute(
+                    SQL("DROP INDEX IF EXISTS {0}.{1}").format(
+                        Identifier(self.datastore.schema), Identifier(name)
+                    )
+                )
+
+    def create_query_indexes(self) -> None:
+        """Builds the query indexes (those there already are left as they are), then gathers
+        the planner's statistics of the view's tables, which a rebuild has just filled."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.query_index_statements():
+                curs.execute(statement)
+            for table in self.tables:
+                curs.execute(
+                    SQL("ANALYZE {0}.{1}").format(
+                        Identifier(self.datastore.schema), Identifier(table)
+                    )
+                )
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -251,6 +311,27 @@ class BatchRunner:
             if ahead is not None and not ahead[1].cancel():
                 ahead[1].exception()  # let it finish; what it read (or met) is not needed
         return applied
+
+    def rebuild(
+        self,
+        until: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Empties the views and applies the log again from position zero (or up to
+        ``until``); returns events applied. Indexes only queries read are dropped first and
+        built once at the end (also when the rebuild stops half way), and the views' commits
+        do not wait for the disk meanwhile."""
+        for view in self.views:
+            view.reset(self.app.name)
+            view.drop_query_indexes()
+            view.rebuilding = True
+        try:
+            return self.catch_up(until, progress)
+        finally:
+            for view in self.views:
+                view.rebuilding = False
+                view.finish_rebuild(self.app.name)
+                view.create_query_indexes()
 
     def _apply(self, view: View, decoded: list[Item], positions: dict[str, int]) -> int:
         """Applies the part of the page the view has not seen; returns its new position."""

@@ -125,6 +125,14 @@ class CaseSearchView(View):
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
         "CREATE INDEX IF NOT EXISTS case_search_county ON case_search (county, status)",
     )
+    #: Read by the queries only (the rows are found by their key when applied).
+    query_indexes = (
+        "case_search_text",
+        "case_search_merged_into",
+        "case_search_visible",
+        "case_search_recorded",
+        "case_search_county",
+    )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Structural changes run in order; seizure totals and versions are folded per case

@@ -65,6 +65,14 @@ class ContributionsView(View):
         "CREATE INDEX IF NOT EXISTS contribution_links_merges ON contribution_links (from_id, position)"
         " WHERE kind IN ('merged', 'unmerged')",
     )
+    #: Read by the queries only (the rows are found by their key when applied).
+    query_indexes = (
+        "contributions_case",
+        "contributions_lead",
+        "contributions_county",
+        "contribution_links_to",
+        "contribution_links_merges",
+    )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Contributions (most of what this view writes) are copied in one COPY per batch; the

@@ -79,6 +79,13 @@ class LeadRegisterView(View):
         " ((coalesce(received_at, registered_at)) DESC)",
         "CREATE INDEX IF NOT EXISTS lead_register_owner ON lead_register (owner_county, status)",
     )
+    #: Read by the queries only (the rows are found by their key when applied).
+    query_indexes = (
+        "lead_register_text",
+        "lead_register_visible",
+        "lead_register_received",
+        "lead_register_owner",
+    )
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Changes run in order; each lead's version and time are folded over the batch and

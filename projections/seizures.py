@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 
 from domain.case import Case
-from projections.base import Batch, BatchProjection, View
+from projections.base import Batch, BatchProjection, View, clean
 
 #: The case and its version, then the seizure's details (``Case.SeizureRecorded.details``).
 COLUMNS = (
@@ -54,7 +54,7 @@ class SeizuresView(View):
             return
         with cursor.copy(f"COPY case_seizures ({COLUMNS}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(tuple(_text(v) for v in row))
+                copy.write_row(clean(row))
 
     # --- queries ---------------------------------------------------------------------------------
     def of_case(self, case_id: UUID, version: int) -> list[dict[str, Any]]:
@@ -64,11 +64,6 @@ class SeizuresView(View):
             " ORDER BY case_version",
             (case_id, version),
         )
-
-
-def _text(value: Any) -> Any:
-    """PostgreSQL text cannot hold U+0000: replace it, so one such character never stops the view."""
-    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 class SeizuresProjection(BatchProjection):

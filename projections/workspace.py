@@ -57,6 +57,8 @@ class WorkspaceView(View):
         "CREATE INDEX IF NOT EXISTS workspace_items_lead ON workspace_items (lead_id)"
         " WHERE lead_id IS NOT NULL",
     )
+    #: Read by the queries only (``apply`` finds items by their id, or by their lead).
+    query_indexes = ("workspace_open",)
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         with cursor.connection.pipeline():

@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-
 from bench.app_vs_raw.report import machine
 from bench.common import bench_database, save
 from bench.rebuild import __doc__ as USAGE
@@ -24,10 +22,11 @@ from bench.rebuild.others import (
 )
 from bench.rebuild.profiling import print_profile, profile_rebuild
 from bench.rebuild.queries import run_http_queries, run_queries
-from bench.rebuild.rebuilding import event_mix, raw_read, rebuild, table_sizes
+from bench.rebuild.rebuilding import connect, event_mix, raw_read, rebuild, table_sizes
 from bench.rebuild.report import print_report
 from bench.rebuild.seed import seed_with_use_cases
 from bench.rebuild.world import OTHER_BENCHES
+from bench.search.cli import existing
 from jointcase.storage import build_app, init_database, library_env, resolve_database
 from projections.registry import build_views
 
@@ -85,7 +84,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=20261124, help="random seed of the history")
     parser.add_argument("--name", default="rebuild")
+    parser.add_argument(
+        "--database-url",
+        help="an existing database (kept, its views rebuilt): no history is written, and the lag"
+        " and HTTP timings, which need the seed set's cases and officers, are skipped",
+    )
     args = parser.parse_args(argv)
+    if args.database_url:
+        args.lag_seconds = 0
+        args.no_http = True
 
     waited = wait_for_other_benches(args.wait_minutes, args.wait_for) if args.wait_minutes else {}
     rng = random.Random(args.seed)
@@ -99,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "load_average_start": load_average(),
         }
     }
-    with bench_database("rebuild") as settings:
+    database = existing(args.database_url) if args.database_url else bench_database("rebuild")
+    with database as settings:
         init_app, _ = init_database(settings)
         init_app.close()
         db = resolve_database(settings)
@@ -107,40 +115,46 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = build_app(settings)
         views = build_views(library_env(settings, db))
         try:
-            with psycopg.connect(conninfo) as conn:
+            with connect(conninfo) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
             result["meta"]["server"] = f"PostgreSQL {row[0] if row else '?'}"
             print(f"{result['meta']['server']}, database {db.dbname}")
 
-            print(f"seed set through the use cases ({args.seed_leads} leads per county)...")
-            seed = seed_with_use_cases(app, rng, args.seed_leads)
-            print(
-                f"  {seed.commands:,} commands, {seed.events:,} events in {seed.seconds:.1f} s; "
-                f"{len(seed.cases)} open cases"
-            )
-            print(f"bulk history up to {args.events:,} events...")
-            started = time.perf_counter()
-            bulk = HistoryWriter(app, rng).write(
-                max(0, args.events - seed.events), args.insert_batch, print
-            )
-            bulk_seconds = time.perf_counter() - started
-            head = app.recorder.max_notification_id() or 0
-            result["history"] = {
-                "seed_commands": seed.commands,
-                "seed_events": seed.events,
-                "seed_seconds": seed.seconds,
-                "bulk_events": bulk,
-                "bulk_seconds": bulk_seconds,
-                "events": seed.events + bulk,
-                "head_position": head,
-                "mix": event_mix(conninfo),
-            }
-            result["meta"]["events"] = seed.events + bulk
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            if args.database_url:
+                head = app.recorder.max_notification_id() or 0
+                result["history"] = {"existing": True, "head_position": head}
+                result["history"]["mix"] = event_mix(conninfo)
+                result["meta"]["events"] = sum(result["history"]["mix"].values())
+            else:
+                print(f"seed set through the use cases ({args.seed_leads} leads per county)...")
+                seed = seed_with_use_cases(app, rng, args.seed_leads)
+                print(
+                    f"  {seed.commands:,} commands, {seed.events:,} events in {seed.seconds:.1f} s; "
+                    f"{len(seed.cases)} open cases"
+                )
+                print(f"bulk history up to {args.events:,} events...")
+                started = time.perf_counter()
+                bulk = HistoryWriter(app, rng).write(
+                    max(0, args.events - seed.events), args.insert_batch, print
+                )
+                bulk_seconds = time.perf_counter() - started
+                head = app.recorder.max_notification_id() or 0
+                result["history"] = {
+                    "seed_commands": seed.commands,
+                    "seed_events": seed.events,
+                    "seed_seconds": seed.seconds,
+                    "bulk_events": bulk,
+                    "bulk_seconds": bulk_seconds,
+                    "events": seed.events + bulk,
+                    "head_position": head,
+                    "mix": event_mix(conninfo),
+                }
+                result["meta"]["events"] = seed.events + bulk
+            with connect(conninfo, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE jointcase_events")
 
             if args.profile_events:
-                n = min(args.profile_events, seed.events + bulk)
+                n = min(args.profile_events, result["meta"]["events"])
                 print(f"profile of a rebuild of {n:,} events (page_size=5,000)...")
                 result["profile"] = profile_rebuild(app, views, conninfo, n, 5000, args.name)
                 print_profile(result["profile"])
@@ -191,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             result["queries_before_vacuum"] = run_queries(
                 views, conninfo, args.query_calls, args.seed
             )
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            with connect(conninfo, autocommit=True) as conn:
                 for table in (
                     "case_search",
                     "workspace_items",
@@ -217,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     settings,
                     views,
                     conninfo,
-                    seed.cases,
+                    seed.cases,  # (the lag test runs on a new database only)
                     args.writers,
                     args.peak_seconds,
                     args.lag_seconds,

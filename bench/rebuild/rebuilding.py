@@ -101,10 +101,22 @@ def instrument(app: JointCaseApp, views: Sequence[View]) -> Iterator[Instrumente
             del view.process
 
 
+def connect(conninfo: str, attempts: int = 60, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A connection, waiting while the shared server has no free slot (``too many clients``)."""
+    for _ in range(attempts - 1):
+        try:
+            return psycopg.connect(conninfo, **kwargs)
+        except psycopg.OperationalError as e:
+            if "too many clients" not in str(e):
+                raise
+            time.sleep(1)
+    return psycopg.connect(conninfo, **kwargs)
+
+
 def backend_cpu(conninfo: str) -> float | None:
     """CPU seconds used so far by the server processes serving this database (read from /proc:
     only when the server runs on this machine and its processes are readable)."""
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo) as conn:
         pids = [
             r[0]
             for r in conn.execute(
@@ -164,8 +176,8 @@ def rebuild(
 ) -> dict[str, Any]:
     """Empties every view and applies the whole log again with the batch runner; with
     `conninfo`, also the CPU time of this process and of the server's processes. `serial`
-    applies each page to the views one after another instead of in parallel threads."""
-    reset_views(views)
+    applies each page to the views one after another instead of in parallel threads. The time
+    includes emptying the views and building their query indexes at the end."""
     runner = BatchRunner(app, views.all(), page_size=page_size)
     if serial:
         pool = getattr(runner, "_pool", None)
@@ -192,7 +204,7 @@ def rebuild(
             progress.append((time.perf_counter() - started, done, dict(timings.seconds)))
 
         try:
-            applied = runner.catch_up(progress=note)
+            applied = runner.rebuild(progress=note)
         finally:
             runner.stop()
         seconds = time.perf_counter() - started
@@ -246,7 +258,7 @@ def table_sizes(conninfo: str) -> dict[str, Any]:
         "contribution_links",
     )
     sizes = {}
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo) as conn:
         for table in tables:
             row = conn.execute(
                 f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{table}')) FROM {table}"
@@ -257,7 +269,7 @@ def table_sizes(conninfo: str) -> dict[str, Any]:
 
 
 def event_mix(conninfo: str) -> dict[str, int]:
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo) as conn:
         rows = conn.execute(
             "SELECT topic, count(*) FROM jointcase_events GROUP BY topic ORDER BY 2 DESC"
         ).fetchall()
