@@ -165,7 +165,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         leader_views=views if read_views is not views else None,
         notifications=notices,
         notifier=notifier,
-        signins=SignIns(pool),
+        signins=SignIns(pool, app.cipher),
     )
 
 
