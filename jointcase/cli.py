@@ -165,6 +165,9 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_config=None,
+        # X-Forwarded-For is honoured by the app itself, from JOINTCASE_TRUSTED_PROXIES only
+        # (uvicorn's default would trust 127.0.0.1 and read FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )
 
 
