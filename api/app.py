@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import errors, metrics
 from api.deps import Services, reject_unknown_query
@@ -165,7 +166,7 @@ def build_services(settings: Settings, run_projections: bool | None = None) -> S
         leader_views=views if read_views is not views else None,
         notifications=notices,
         notifier=notifier,
-        signins=SignIns(pool),
+        signins=SignIns(pool, app.cipher),
     )
 
 
@@ -235,6 +236,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.install(app)
 
     app.add_middleware(RequestRecord)
+    # Outermost, so the request record and the sign-in throttle see the real client. uvicorn's
+    # own middleware, given our setting (default: no proxy trusted), not uvicorn's default.
+    if services is None and settings is None:
+        settings = Settings()
+    proxies = (services.settings if services else settings or Settings()).trusted_proxy_list()
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics(request: Request) -> Response:

@@ -36,6 +36,7 @@ class InformantCipher:
             raise ValueError("the informant key must be 32 bytes (base64 of 32 random bytes)")
         self._aead = AESGCM(self._derive(key, b"jointcase informant encryption"))
         self._mac_key = self._derive(key, b"jointcase informant pseudonym")
+        self._stored = AESGCM(self._derive(key, b"jointcase stored secret"))
 
     @staticmethod
     def _derive(key: bytes, info: bytes) -> bytes:
@@ -79,6 +80,26 @@ class InformantCipher:
             return self._aead.decrypt(raw[:12], raw[12:], lead_id.bytes).decode()
         except InvalidTag as e:
             raise ValueError("informant ciphertext does not open with this key") from e
+
+    # Other secrets the service must read back (an officer's TOTP seed) are sealed at rest with
+    # the same key, under a key of their own derived from it, and open only for their owner.
+    def seal_secret(self, secret: str, owner: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._stored.encrypt(nonce, secret.encode(), owner.encode())
+        return _PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+    @staticmethod
+    def is_sealed(value: str) -> bool:
+        return value.startswith(_PREFIX)
+
+    def open_secret(self, sealed: str, owner: str) -> str:
+        if not self.is_sealed(sealed):
+            raise ValueError("unknown sealed secret format")
+        raw = base64.b64decode(sealed[len(_PREFIX) :])
+        try:
+            return self._stored.decrypt(raw[:12], raw[12:], owner.encode()).decode()
+        except InvalidTag as e:
+            raise ValueError("sealed secret does not open with this key") from e
 
 
 class InformantAccessLog(Aggregate):

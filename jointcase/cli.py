@@ -110,13 +110,13 @@ def _print_demo_sign_ins(settings: Settings) -> None:
     from jointcase.officers import OfficerStore
     from jointcase.signin import SignIns
     from jointcase.staff import Staff
-    from jointcase.storage import open_pool, token_pepper
+    from jointcase.storage import informant_cipher, open_pool, token_pepper
 
     db = resolve_database(settings)
     pool = open_pool(db, size=1)
     try:
         officers = OfficerStore(pool, token_pepper(settings, db), settings.token_lifetime())
-        made = demo_sign_ins(Staff(officers, SignIns(pool)))
+        made = demo_sign_ins(Staff(officers, SignIns(pool, informant_cipher(settings, db))))
     except DomainError as e:
         fail(str(e))
         return
@@ -165,6 +165,9 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_config=None,
+        # X-Forwarded-For is honoured by the app itself, from JOINTCASE_TRUSTED_PROXIES only
+        # (uvicorn's default would trust 127.0.0.1 and read FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )
 
 

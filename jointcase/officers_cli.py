@@ -55,7 +55,7 @@ def officers_add(
         from jointcase.storage import build_app
 
         build_app(settings).check_county(county)
-        officer, token = _staff(store).add(None, county, role, name, login, password)
+        officer, token = _staff(store, settings).add(None, county, role, name, login, password)
     except (ConfigurationError, DomainError) as e:
         fail(str(e))
         return
@@ -75,11 +75,12 @@ def _ask_password() -> str:
     return password
 
 
-def _staff(store: OfficerStore) -> Staff:
+def _staff(store: OfficerStore, settings: Settings) -> Staff:
     from jointcase.signin import SignIns
     from jointcase.staff import Staff
+    from jointcase.storage import informant_cipher
 
-    return Staff(store, SignIns(store.pool))
+    return Staff(store, SignIns(store.pool, informant_cipher(settings, resolve_database(settings))))
 
 
 @officers_app.command("password")
@@ -92,7 +93,9 @@ def officers_password(
     settings = _settings()
     password = _ask_password()
     try:
-        officer = _staff(_officer_store(settings)).set_password(None, officer_id, login, password)
+        officer = _staff(_officer_store(settings), settings).set_password(
+            None, officer_id, login, password
+        )
     except (ConfigurationError, DomainError) as e:
         fail(str(e))
         return
@@ -126,7 +129,7 @@ def officers_revoke(officer_id: str) -> None:
     """Revoke an officer's token at once."""
     settings = _settings()
     try:
-        officer = _staff(_officer_store(settings)).revoke(None, officer_id)
+        officer = _staff(_officer_store(settings), settings).revoke(None, officer_id)
     except RevocationUnconfirmed as e:
         fail(f"recorded, but {e}")
         return

@@ -5,12 +5,13 @@ Database: `DATABASE_URL`, or the `POSTGRES_*` variables; with neither, an embedd
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.evidence import EvidencePolicy
@@ -91,6 +92,32 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `jointcase serve` listens on.")
     port: int = Field(default=8000, description="Port `jointcase serve` listens on.")
     workers: int = Field(default=1, ge=1, description="API worker processes of `jointcase serve`.")
+
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated, e.g. 172.30.70.10 or 10.0.0.0/8) of "
+        "the reverse proxies in front of the API. Only a request whose direct peer is one of "
+        "them has its client address taken from X-Forwarded-For (the rightmost hop that is not "
+        "a trusted proxy) and its scheme from X-Forwarded-Proto. Empty (the default): trust "
+        "none, the client is the direct peer.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (i.strip() for i in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 172.30.70.10, 10.0.0.0/8)"
+                ) from None
+        return value
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [i.strip() for i in self.trusted_proxies.split(",") if i.strip()]
 
     console_secure_cookies: bool = Field(
         default=False,

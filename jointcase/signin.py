@@ -3,6 +3,11 @@ record (the same officer id as its API token, so every duty stays with the same 
 optional TOTP second factor, server-side sessions (only a hash of the cookie value is stored),
 and failed attempts recorded and slowed down per login name and per client address.
 
+A TOTP secret is kept sealed with the informant key (``InformantCipher.seal_secret``), bound to
+its officer: the table never holds the base32 seed. A seed stored in the clear by an earlier
+version is sealed by `jointcase db init` (``seal_plain_totp``) and, until then, still read and
+sealed on its first use.
+
 Machines keep their bearer tokens (``jointcase.officers``); this module only adds columns to the
 officers' table and two tables of its own."""
 
@@ -23,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.errors import InvalidInput, NotFound
+from domain.informants import InformantCipher
 from jointcase.officers import COLUMNS, Officer, _officer
 
 log = logging.getLogger("jointcase.signin")
@@ -96,11 +102,43 @@ def check_password_rules(password: str) -> None:
         raise InvalidInput("a password has at most 200 characters")
 
 
+def seal_plain_totp(conn: Any, cipher: InformantCipher) -> int:
+    """Seal every TOTP secret still stored in the clear (run by `jointcase db init`); answers
+    how many were sealed."""
+    sealed = 0
+    rows = conn.execute(
+        "SELECT officer_id, totp_secret, totp_pending FROM jointcase_officers"
+        " WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL"
+    ).fetchall()
+    for officer_id, secret, pending in rows:
+        for column, value in (("totp_secret", secret), ("totp_pending", pending)):
+            if value and not cipher.is_sealed(value):
+                _seal_in_place(conn, cipher, officer_id, column, value)
+                sealed += 1
+    return sealed
+
+
+def _seal_in_place(
+    conn: Any, cipher: InformantCipher, officer_id: str, column: str, plain: str
+) -> None:
+    assert column in ("totp_secret", "totp_pending")
+    conn.execute(
+        f"UPDATE jointcase_officers SET {column} = %s WHERE officer_id = %s AND {column} = %s",
+        (cipher.seal_secret(plain, officer_id), officer_id, plain),
+    )
+
+
 class SignIns:
     """Passwords, second factors, sessions and failed attempts, in the service's own tables."""
 
-    def __init__(self, pool: ConnectionPool, lifetime: timedelta = SESSION_LIFETIME) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        cipher: InformantCipher,
+        lifetime: timedelta = SESSION_LIFETIME,
+    ) -> None:
         self.pool = pool
+        self.cipher = cipher
         self.lifetime = lifetime
 
     def create_tables(self) -> None:
@@ -163,13 +201,23 @@ class SignIns:
         return {r["officer_id"]: r for r in rows}
 
     # --- TOTP -----------------------------------------------------------------------------------
+    def _open_totp(self, officer_id: str, column: str, stored: str | None) -> str | None:
+        """The base32 secret of a stored column value; one still in the clear is sealed now."""
+        if not stored:
+            return None
+        if self.cipher.is_sealed(stored):
+            return self.cipher.open_secret(stored, officer_id)
+        with self.pool.connection() as conn:
+            _seal_in_place(conn, self.cipher, officer_id, column, stored)
+        return stored
+
     def begin_totp(self, officer_id: str) -> str:
         """A new TOTP secret, pending until the officer confirms it with a code from the app."""
         secret = pyotp.random_base32()
         with self.pool.connection() as conn:
             conn.execute(
                 "UPDATE jointcase_officers SET totp_pending = %s WHERE officer_id = %s",
-                (secret, officer_id),
+                (self.cipher.seal_secret(secret, officer_id), officer_id),
             )
         return secret
 
@@ -178,7 +226,7 @@ class SignIns:
             row = conn.execute(
                 "SELECT totp_pending FROM jointcase_officers WHERE officer_id = %s", (officer_id,)
             ).fetchone()
-        return row[0] if row else None
+        return self._open_totp(officer_id, "totp_pending", row[0] if row else None)
 
     def confirm_totp(self, officer_id: str, code: str) -> bool:
         secret = self.pending_totp(officer_id)
@@ -257,9 +305,8 @@ class SignIns:
         if not ok or row is None:
             self._failed(login, client, now, "password")
             raise SignInRefused
-        if row["totp_secret"] and not pyotp.TOTP(row["totp_secret"]).verify(
-            code.strip(), valid_window=1
-        ):
+        secret = self._open_totp(row["officer_id"], "totp_secret", row["totp_secret"])
+        if secret and not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
             self._failed(login, client, now, "totp")
             raise SignInRefused
         officer = _officer(row)

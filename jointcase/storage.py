@@ -374,9 +374,11 @@ def init_database(
             conn.execute(IDEMPOTENCY_DDL)
             conn.execute(IDEMPOTENCY_MIGRATION)
             from jointcase.signin import DDL as SIGNIN_DDL
+            from jointcase.signin import seal_plain_totp
 
             for statement in SIGNIN_DDL:
                 conn.execute(statement)
+            seal_plain_totp(conn, app.cipher)  # secrets an earlier version stored in the clear
             from jointcase.checkpoints import DDL as CHECKPOINTS_DDL
 
             conn.execute(CHECKPOINTS_DDL)

@@ -86,6 +86,13 @@ def build_views(library_env: dict[str, str], pool_size: int = 2) -> Views:
         named if isinstance(named, type) and issubclass(named, PostgresFactory) else PostgresFactory
     )
     factory = factory_class(Environment("views", env))
+    # The views answer short queries by their indexes (and apply batches of events): compiling
+    # one (JIT) never pays, and costs up to a second on a loaded machine when a plan's estimate
+    # is large (a recursive walk, a capped count over thousands of rows). Off for every
+    # connection of the views, rebuilds included.
+    kwargs = factory.datastore.pool.kwargs
+    assert isinstance(kwargs, dict)
+    kwargs["options"] = f"{kwargs.get('options') or ''} -c jit=off".strip()
 
     def build(cls: type[TView]) -> TView:
         view = factory.tracking_recorder(cls)

@@ -240,9 +240,16 @@ class CaseUseCases(JurisdictionUseCases):
             lambda case: case.answer_assistance(request_id, answer, ctx),
         )
 
-    def seizure_totals(self, case_id: UUID, *, viewer: Actor | None = None) -> SeizureTotals:
-        """Totals of the case and of every case currently merged into it."""
-        case = self._load(Case, case_id, viewer)
+    def seizure_totals(
+        self, case_id: UUID, *, viewer: Actor | None = None, loaded: Case | None = None
+    ) -> SeizureTotals:
+        """Totals of the case and of every case currently merged into it (``loaded``: the case
+        as the caller just loaded it now for the same viewer, so it is not loaded again)."""
+        case = (
+            loaded
+            if loaded is not None and loaded.id == case_id
+            else self._load(Case, case_id, viewer)
+        )
         totals = SeizureTotals()
         for member in self._with_absorbed(case):
             totals = totals.plus(member.seizure_totals())
@@ -257,9 +264,12 @@ class CaseUseCases(JurisdictionUseCases):
             if isinstance(event, Case.SeizureRecorded)
         ]
 
-    def police_advice(self, case_id: UUID, *, viewer: Actor | None = None) -> list[str]:
+    def police_advice(
+        self, case_id: UUID, *, viewer: Actor | None = None, loaded: Case | None = None
+    ) -> list[str]:
         """The thresholds the case (with its merged cases) reaches: advice, never a decision."""
-        return police_advice(self.seizure_totals(case_id, viewer=viewer), self.thresholds)
+        totals = self.seizure_totals(case_id, viewer=viewer, loaded=loaded)
+        return police_advice(totals, self.thresholds)
 
     def refer_to_police(
         self,

@@ -80,6 +80,8 @@ PAGE_SIZE = 50
 #: rendering hundreds of rows is what made the page slow, not reading them.
 WORKSPACE_ITEMS = 50
 WORKSPACE_CASES = 20
+#: Timeline events and seizures a case page shows (the latest; `?full=true` shows all).
+CASE_ROWS = 50
 
 
 @router.get("/workspace")
@@ -379,8 +381,9 @@ def case_page(
     case_id: UUID,
     version: Annotated[int | None, Query(ge=1, le=10**9)] = None,
     at: At = None,
+    full: bool = False,
 ) -> Response:
-    return _case_page(p, case_id, at=at, version=version)
+    return _case_page(p, case_id, at=at, version=version, full=full)
 
 
 def _case_page(
@@ -389,6 +392,7 @@ def _case_page(
     status: int = 200,
     at: int | None = None,
     version: int | None = None,
+    full: bool = False,
     **values: Any,
 ) -> Response:
     app = p.services.app
@@ -406,19 +410,26 @@ def _case_page(
     case = seen
     audit = p.services.views.audit
     wait_for(p.services, [audit], at)
-    timeline = [
-        event_public(row)
-        for row in audit.timeline(case_id, visible_to=case_list_scope(p.officer.actor))
-    ]
+    # A long case shows its latest events and seizures (the totals count every one), with a
+    # link to the whole: a page of every row is slow to make and to read.
+    bound = None if full else CASE_ROWS + 1
+    rows = audit.timeline(case_id, visible_to=case_list_scope(p.officer.actor), last=bound)
+    seizures = case_seizures(p.services, case)
+    cut = not full and len(rows) > CASE_ROWS
+    timeline = [event_public(row) for row in (rows if full else rows[-CASE_ROWS:])]
     current = version is None
     shown = case_public(
-        case, case_seizures(p.services, case), app.police_advice(case_id) if current else None
+        case,
+        seizures if full else seizures[-CASE_ROWS:],
+        app.police_advice(case_id, loaded=case) if current else None,
     )
     return p.render(
         "case.html",
         status=status,
         case=shown,
+        seizure_count=len(seizures),
         timeline=timeline,
+        cut=cut,
         options=_options(p),
         past=not current,
         **values,

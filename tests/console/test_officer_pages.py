@@ -196,6 +196,49 @@ def test_seizures_by_lead_and_co_handler_merge_with_both_consents(client_for):
     assert "吸收案件" in timeline
 
 
+def test_a_long_case_shows_its_latest_seizures_and_events_with_a_link_to_all(
+    client_for, monkeypatch
+):
+    from api.console import officers
+
+    monkeypatch.setattr(officers, "CASE_ROWS", 3)
+    yanggao = client_for("officer", YANGGAO)
+    answer = post(
+        yanggao,
+        "/cases/new",
+        "/cases/new",
+        {
+            "case_type": "smuggled",
+            "title": "长案件",
+            "summary": "",
+            "lead_ids": "",
+            "opened_at": "",
+        },
+    )
+    assert answer.status_code == 303, answer.text[:1500]
+    path = f"/cases/{CASE_LINK.search(answer.headers['location']).group(1)}"
+    for brand in ("甲牌", "乙牌", "丙牌", "丁牌", "戊牌"):
+        seizure = {
+            "brand": brand,
+            "quantity": "1",
+            "unit": "carton",
+            "value": "300",
+            "price_basis": "provincial",
+            "disposition": "unsold",
+            "seized_at": "2026-03-03T09:30",
+        }
+        assert post(yanggao, path, f"{path}/seizure", seizure).status_code == 303
+    page = yanggao.get(path).text
+    assert "¥1,500.00" in page  # the totals count every seizure
+    assert "甲牌" not in page and "乙牌" not in page
+    assert all(brand in page for brand in ("丙牌", "丁牌", "戊牌"))
+    assert page.count('<tr><td class="num">') == 3  # the latest three events
+    assert f'href="{path}?full=true#timeline"' in page
+    full = yanggao.get(f"{path}?full=true").text
+    assert all(brand in full for brand in ("甲牌", "乙牌", "丙牌", "丁牌", "戊牌"))
+    assert full.count('<tr><td class="num">') == 6  # opened + five seizures
+
+
 def test_an_invited_or_assisting_county_reads_the_case_summary_and_answers_it(client_for):
     yanggao = client_for("officer", YANGGAO)
     xinghe = client_for("officer", XINGHE)

@@ -130,7 +130,51 @@ def test_totp_once_turned_on_is_needed_to_sign_in(console_app, console_services)
     assert answer.status_code == 303
     fresh = new_client(console_app)
     assert sign_in(fresh, person).status_code == 401
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    assert sign_in(fresh, person, code=wrong).status_code == 401
     assert sign_in(fresh, person, code=pyotp.TOTP(secret).now()).status_code == 303
+    stored, pending = _stored_totp(console_services, officer.officer_id)
+    assert pending is None
+    assert secret not in stored and secret.lower() not in stored.lower()
+
+
+def _stored_totp(services, officer_id):
+    with services.signins.pool.connection() as conn:
+        return conn.execute(
+            "SELECT totp_secret, totp_pending FROM jointcase_officers WHERE officer_id = %s",
+            (officer_id,),
+        ).fetchone()
+
+
+def test_a_totp_secret_stored_in_the_clear_still_works_and_is_sealed(
+    console_app, console_services, console_settings
+):
+    """Rows written before secrets were sealed: `db init` seals them, and one it has not seen
+    yet is still accepted and sealed on its first use."""
+    from jointcase.storage import init_database
+    from tests.console.conftest import Person
+
+    people = []
+    for name in ("plain-a", "plain-b"):
+        officer, _ = console_services.officers.add(YANGGAO, "officer", name)
+        console_services.signins.set_password(officer.officer_id, name, PASSWORD)
+        secret = pyotp.random_base32()
+        with console_services.signins.pool.connection() as conn:
+            conn.execute(
+                "UPDATE jointcase_officers SET totp_secret = %s WHERE officer_id = %s",
+                (secret, officer.officer_id),
+            )
+        people.append((Person(name, officer.officer_id, YANGGAO, "officer"), secret))
+    (first, first_secret), (second, second_secret) = people
+    client = new_client(console_app)
+    assert sign_in(client, first).status_code == 401
+    assert sign_in(client, first, code=pyotp.TOTP(first_secret).now()).status_code == 303
+    assert first_secret not in _stored_totp(console_services, first.officer_id)[0]
+
+    init_database(console_settings)[0].close()
+    assert second_secret not in _stored_totp(console_services, second.officer_id)[0]
+    fresh = new_client(console_app)
+    assert sign_in(fresh, second, code=pyotp.TOTP(second_secret).now()).status_code == 303
 
 
 def test_english_is_available(console_app, client_for):
