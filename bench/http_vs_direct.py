@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import bench_database, median, percentile, save
+from bench.common import RESULTS, bench_database, median, percentile, save
 from domain.values import Actor, Context, Role
 from jointcase.storage import build_app, init_database
 from tests.pg import settings_env
@@ -224,6 +224,8 @@ def start_server(
     if tree is not None:
         tree = tree.resolve()
         env = env | {"PYTHONPATH": str(tree)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = (RESULTS / f"http_vs_direct-server-{port}.log").open("w")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -238,7 +240,7 @@ def start_server(
         env=env,
         cwd=tree,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,  # why a server did not become ready
     )
     return server, f"http://127.0.0.1:{port}"
 
@@ -251,7 +253,7 @@ def wait_ready(base: str) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise SystemExit(f"{base} did not become ready")
+    raise SystemExit(f"{base} did not become ready (its log: bench/results/)")
 
 
 def print_targets(results: dict, names: list[str]) -> None:
