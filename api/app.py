@@ -230,6 +230,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         docs_url=None,  # served by the console from local assets (api/console/docs.py)
         redoc_url=None,
         dependencies=[Depends(reject_unknown_query)],
+        # FastAPI's own OpenTelemetry hooks look the providers up on every request; jointcase
+        # measures with Prometheus and logs with `logging` (RequestRecord), and sets no provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if services is not None:
         app.state.services = services
