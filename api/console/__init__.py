@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.console import admin, auditors, auth, committee, docs, officers
+from api.console import admin, auditors, auth, committee, docs, joint, officers
 from api.console.web import (
     NeedSignIn,
     PageForbidden,
@@ -27,9 +27,9 @@ def install(app: FastAPI) -> None:
     """Add the console's pages, its static assets and the offline API documentation."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     docs.install(app)
-    # committee before officers: its /cases/{id}/reward-claim is more specific than
-    # the officers' /cases/{id}/{action}.
-    for module in (auth, committee, officers, auditors, admin):
+    # committee and joint before officers: their /cases/{id}/reward-claim and
+    # /cases/{id}/contributions are more specific than the officers' /cases/{id}/{action}.
+    for module in (auth, committee, joint, officers, auditors, admin):
         app.include_router(module.router)
 
     async def need_sign_in(request: Request, _: Exception) -> Response:

@@ -1,13 +1,14 @@
 """The committee's pages and those every county shares with it: the rewards list and the reward
-workflow (claim from the case page, proposal, approval by another member, payment), and the
-quarterly bulletins (季度通报) with their chart, printable, and issuing one's own county's
-bulletin. The same use cases as `api/routers/rewards.py` and `bulletins.py`. Not built yet (the
-API serves them): adjustments of a proposal, contributions, findings, joint operations,
-meetings and price inspections."""
+workflow (claim from the case page, proposal, adjustment into a new version within the policy's
+caps, approval by a member who neither proposed nor adjusted it, payment), and the quarterly
+bulletins (季度通报) with their chart, printable, and issuing one's own county's bulletin. The
+same use cases as `api/routers/rewards.py` and `bulletins.py`. Contributions, findings and
+joint work (operations, meetings, price inspections) are in `joint.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from itertools import zip_longest
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,8 @@ from api.console.web import (
     wait_for,
     with_position,
 )
-from api.schemas.rewards import ApprovalCreate, ClaimCreate, PaymentCreate
+from api.schemas.rewards import AdjustmentCreate, ApprovalCreate, ClaimCreate, PaymentCreate
+from domain.contributions import ProposalLine
 from domain.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -129,7 +131,13 @@ def reward_page(
 
 def _reward_page(p: Page, reward_id: UUID, status: int = 200, **values: object) -> Response:
     reward = visible(lambda: p.services.app.get_reward(reward_id, viewer=p.officer.actor))
-    return p.render("reward.html", status=status, reward=reward.public_state(), **values)
+    return p.render(
+        "reward.html",
+        status=status,
+        reward=reward.public_state(),
+        counties=[(c, p.county_name(c)) for c in p.units()],
+        **values,
+    )
 
 
 @router.post("/cases/{case_id:uuid}/reward-claim")
@@ -154,22 +162,48 @@ def file_claim(form: SignedInForm, case_id: UUID) -> Response:
 
 
 def _step(
-    form: SignedInForm, reward_id: UUID, form_id: str, model: type[BaseModel] | None, run: object
+    form: SignedInForm,
+    reward_id: UUID,
+    form_id: str,
+    model: type[BaseModel] | None,
+    run: object,
+    data: dict[str, Any] | None = None,
 ) -> Response:
+    """Check the input with the API's request model (``data``: the form shaped as its body, by
+    default the form's fields), run the use case, go to the reward; a refusal shows the reward
+    again with the message next to the form (a form shaped by ``data`` keeps what was sent; the
+    others show the reward's own figures again, such as the decided total to pay)."""
     p = form.page
+    kept: dict[str, Any] = (
+        {"sent": {form_id: dict(form.data)}, "sent_lists": {form_id: form.lists}}
+        if data is not None
+        else {}
+    )
     try:
         body = (
-            model.model_validate({k: v for k, v in form.data.items() if k != "csrf"})
+            model.model_validate(
+                data if data is not None else {k: v for k, v in form.data.items() if k != "csrf"}
+            )
             if model
             else None
         )
         written = run(p, body)  # type: ignore[operator]
     except ValidationError as e:
         return _reward_page(
-            p, reward_id, refusal_status(p.request), errors={form_id: input_error(p._, e)}
+            p,
+            reward_id,
+            refusal_status(p.request),
+            errors={form_id: input_error(p._, e)},
+            **kept,
         )
     except DomainError as e:
-        return _reward_page(p, reward_id, refusal_status(p.request), errors={form_id: e.message})
+        return _reward_page(
+            p,
+            reward_id,
+            refusal_status(p.request),
+            errors={form_id: e.message},
+            **kept,
+        )
     return go(p.request, with_position(f"/rewards/{reward_id}", written.position))
 
 
@@ -192,6 +226,44 @@ def approve(form: SignedInForm, reward_id: UUID) -> Response:
         "f-approve",
         ApprovalCreate,
         lambda p, b: p.services.app.approve_reward(reward_id, b.reason, p.ctx()),
+    )
+
+
+def _adjusted_lines(form: SignedInForm) -> list[dict[str, Any]]:
+    """The adjustment form's rows (county, officer, share, amount; one row per line) as the
+    API's lines; a row left empty (the spare one) is not a line."""
+    rows = zip_longest(
+        *(form.lists.get(name, []) for name in ("county", "officer_id", "share", "amount")),
+        fillvalue="",
+    )
+    return [
+        {
+            "county": county.strip(),
+            "officer_id": officer_id.strip() or None,
+            "share": share,
+            "amount": amount.strip(),
+        }
+        for county, officer_id, share, amount in rows
+        if county.strip() or amount.strip()
+    ]
+
+
+@router.post("/rewards/{reward_id:uuid}/adjust")
+def adjust(form: SignedInForm, reward_id: UUID) -> Response:
+    """A new version of the proposal with a written reason (the domain keeps it within the
+    policy's caps and refuses it to the member who proposed)."""
+    return _step(
+        form,
+        reward_id,
+        "f-adjust",
+        AdjustmentCreate,
+        lambda p, b: p.services.app.adjust_reward(
+            reward_id,
+            [ProposalLine(x.county, x.officer_id, x.share, x.amount) for x in b.lines],
+            b.reason,
+            p.ctx(),
+        ),
+        data={"lines": _adjusted_lines(form), "reason": form.get("reason")},
     )
 
 

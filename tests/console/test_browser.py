@@ -313,3 +313,50 @@ def test_two_committee_members_take_a_reward_from_proposal_to_payment(
     finally:
         first.close()
         second.close()
+
+
+def test_a_committee_member_adjusts_a_proposal_in_the_browser(
+    server, browser, console_services, people
+):
+    """The proposer's adjustment is refused next to the form (htmx swaps it in); another
+    member's adjustment within the caps becomes version 2 of the proposal."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from domain.values import Actor, CaseType, Context, PriceBasis, Role
+
+    officer = people["officer", TIANZHEN]
+    ctx = Context(Actor(officer.officer_id, TIANZHEN, Role.OFFICER), datetime.now(UTC), "b")
+    app = console_services.app
+    case = app.open_case(ctx, case_type=CaseType.COUNTERFEIT, title="调整浏览器案件")
+    app.record_seizure(
+        case.id,
+        ctx,
+        brand="中华",
+        sticks=50_000,
+        value=Decimal("30000"),
+        price_basis=PriceBasis.PROVINCIAL,
+        seized_at=datetime.now(UTC),
+    )
+    claim = app.file_reward_claim(case.id, "一案一奖", ctx)
+    first = Person(browser, server, f"committee-{TIANZHEN}")
+    second = Person(browser, server, f"committee-{XINGHE}")
+    try:
+        first.page.goto(f"/rewards/{claim.id}")
+        first.submit("f-propose", "提出方案")
+        adjust = first.form("f-adjust")
+        adjust.get_by_label("书面理由").fill("自己调整")
+        adjust.get_by_role("button", name="记录调整后的方案").click()
+        first.form("f-adjust").locator(".error").wait_for()
+        second.page.goto(f"/rewards/{claim.id}")
+        _labelled(second.page)
+        adjust = second.form("f-adjust")
+        adjust.get_by_label("金额（元）").first.fill("1200.00")
+        adjust.get_by_label("书面理由").fill("联席会议议定")
+        second.submit("f-adjust", "记录调整后的方案")
+        assert second.page.locator("#reward-version").inner_text() == "2"
+        assert "联席会议议定" in second.page.locator("#reward-adjustment").inner_text()
+        second.shot("reward-adjusted")
+    finally:
+        first.close()
+        second.close()
