@@ -96,7 +96,7 @@ def case_contributions(
 ) -> Response:
     """Every contribution to the case and the cases merged into it, as of a log position, with
     what each county contributed (a county other than the handling one sees its own)."""
-    case = visible(lambda: p.services.app.get_case(case_id, viewer=p.officer.actor))
+    case = visible(lambda: p.services.app.read_case(case_id, viewer=p.officer.actor))
     wait_for(p.services, [p.services.views.contributions], None)
     ledger = visible(
         lambda: p.services.app.case_contributions(case_id, as_of_position, viewer=p.officer.actor)
