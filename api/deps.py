@@ -357,7 +357,8 @@ AsOfQuery = Annotated[
 
 async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is refused (422), not silently ignored: a
-    misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered."""
+    misspelt filter (`?countyy=140221`) would otherwise answer everything, unfiltered; so is a
+    parameter of one value given twice."""
     if not request.query_params:
         return
     route = request.scope.get("route")
@@ -365,14 +366,26 @@ async def reject_unknown_query(request: Request) -> None:
     if dependant is None:
         return
     # The names a route declares, worked out once per route (kept on it), not per request.
-    declared: frozenset[str] | None = getattr(route, "_jointcase_query_names", None)
-    if declared is None:
-        declared = frozenset(query_names(dependant))
-        setattr(route, "_jointcase_query_names", declared)  # noqa: B010
+    names: tuple[frozenset[str], frozenset[str]] | None = getattr(
+        route, "_jointcase_query_names", None
+    )
+    if names is None:
+        names = frozenset(query_names(dependant)), frozenset(query_names(dependant, single=True))
+        setattr(route, "_jointcase_query_names", names)  # noqa: B010
+    declared, single = names
     unknown = sorted(set(request.query_params.keys()) - declared)
     if unknown:
         raise ApiProblem(
             422,
             f"unknown query parameter(s): {', '.join(repr(u) for u in unknown)[:200]}",
+            "invalid-input",
+        )
+    # A filter given twice (`?status=open&status=closed`) would otherwise quietly keep the last.
+    keys = [key for key, _ in request.query_params.multi_items() if key in single]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ApiProblem(
+            422,
+            f"query parameter(s) given more than once: {', '.join(map(repr, repeated))[:200]}",
             "invalid-input",
         )

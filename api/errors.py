@@ -9,6 +9,7 @@ from typing import Any
 import eventsourcing.persistence as es_persistence
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi._compat import is_scalar_field
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -238,9 +239,12 @@ def _calls(dependant: Any, name: str) -> bool:
     return any(_calls(sub, name) for sub in dependant.dependencies)
 
 
-def query_names(dependant: Any) -> set[str]:
-    """The names of the query parameters a route (and its dependencies) declares."""
-    names = {param.alias for param in dependant.query_params}
+def query_names(dependant: Any, *, single: bool = False) -> set[str]:
+    """The names of the query parameters a route (and its dependencies) declares; ``single``:
+    only those that take one value (not a list)."""
+    names = {
+        param.alias for param in dependant.query_params if not single or is_scalar_field(param)
+    }
     for sub in dependant.dependencies:
-        names |= query_names(sub)
+        names |= query_names(sub, single=single)
     return names

@@ -65,3 +65,18 @@ def test_iso_8601_text_is_accepted(api: Api) -> None:
         },
     )
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("statuss=open", "'statuss'"),  # misspelt: would otherwise list every case
+        ("status=open&status=closed", "'status'"),  # twice: would otherwise keep the last
+    ],
+)
+def test_a_filter_misspelt_or_given_twice_is_refused(api: Api, query: str, named: str) -> None:
+    response = api.get("officer", YANGGAO, f"/v1/cases?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert named in response.json()["detail"]
+    assert api.get("officer", YANGGAO, "/v1/cases?status=open").status_code == 200
