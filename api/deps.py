@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -381,8 +382,8 @@ async def reject_unknown_query(request: Request) -> None:
             "invalid-input",
         )
     # A filter given twice (`?status=open&status=closed`) would otherwise quietly keep the last.
-    keys = [key for key, _ in request.query_params.multi_items() if key in single]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter(key for key, _ in request.query_params.multi_items() if key in single)
+    repeated = sorted(key for key, n in counts.items() if n > 1)
     if repeated:
         raise ApiProblem(
             422,

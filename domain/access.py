@@ -3,7 +3,7 @@ here; read models store what these functions decided, they never decide again.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -267,19 +267,10 @@ def case_readers(
 ) -> set[str]:
     """The counties that see a case at all (at least its summary; auditors and the committee
     aside), as ``case_visibility`` decides (``county_sees_case`` is at least SUMMARY exactly for
-    the counties involved): ``involved`` holds the counties involved in the case, then in each case of its
-    survivor chain (nearest first); ``absorbed_counties``, those of the cases merged into it now.
-    Read models store this set per case, so a list filters on one indexed column."""
-    return set(_case_readers(involved, absorbed_counties))
-
-
-def _case_readers(
-    involved: Iterable[Iterable[str]], absorbed_counties: Iterable[str]
-) -> Iterator[str]:
-    """The readers of a case, lazily (a check stops at the first match, loading no more)."""
-    for counties in involved:
-        yield from counties
-    yield from absorbed_counties
+    the counties involved): ``involved`` holds the counties involved in the case, then in each
+    case of its survivor chain (nearest first); ``absorbed_counties``, those of the cases merged
+    into it now. Read models store this set per case, so a list filters on one indexed column."""
+    return {county for counties in involved for county in counties} | set(absorbed_counties)
 
 
 def require_recorder(actor: Actor) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.console.officers import _case_ref, _run
+from api.console.officers import _case_ref
 from api.console.web import (
     Form,
     Page,
@@ -25,6 +25,7 @@ from api.console.web import (
     local_moment,
     refusal_status,
     refused,
+    run_form,
     visible,
     wait_for,
     with_position,
@@ -59,6 +60,30 @@ def _page_of(rows: list[dict[str, Any]], offset: int) -> dict[str, Any]:
 
 def _counties(p: Page, own: bool = True) -> list[tuple[str, str]]:
     return [(c, p.county_name(c)) for c in p.units() if own or c != p.officer.county]
+
+
+def _record_list(
+    p: Page,
+    view: Any,
+    template: str,
+    offset: int,
+    at: int | None,
+    status: int,
+    *,
+    own: bool,
+    **values: Any,
+) -> Response:
+    """A page of the records of a view the caller may list (``view.list_for``: the rule is the
+    view's), after the view reached ``at``; ``own``: the caller's county among the choices."""
+    wait_for(p.services, [view], at)
+    return p.render(
+        template,
+        status=status,
+        counties=_counties(p, own=own),
+        filters={},
+        **_page_of(view.list_for(p.officer.actor), offset),
+        **values,
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -192,7 +217,7 @@ def decide_finding(form: SignedInForm, finding_id: UUID) -> Response:
             sent={fid: dict(form.data)},
         )
 
-    return _run(
+    return run_form(
         form,
         "f-decide",
         DecisionCreate,
@@ -213,16 +238,8 @@ def operations(p: SignedInPage, offset: Offset = 0, at: At = None) -> Response:
 def _operations(
     p: Page, offset: int = 0, at: int | None = None, status: int = 200, **values: Any
 ) -> Response:
-    view = p.services.views.operations
-    wait_for(p.services, [view], at)
-    rows = view.list_for(p.officer.actor)
-    return p.render(
-        "operations.html",
-        status=status,
-        counties=_counties(p),
-        filters={},
-        **_page_of(rows, offset),
-        **values,
+    return _record_list(
+        p, p.services.views.operations, "operations.html", offset, at, status, own=True, **values
     )
 
 
@@ -257,7 +274,9 @@ def plan_operation(form: SignedInForm) -> Response:
             sent={fid: dict(form.data)},
         )
 
-    return _run(form, "f-plan", OperationCreate, data, act, again, lambda w: f"/operations/{w.id}")
+    return run_form(
+        form, "f-plan", OperationCreate, data, act, again, lambda w: f"/operations/{w.id}"
+    )
 
 
 @router.get("/operations/{operation_id:uuid}")
@@ -298,7 +317,7 @@ def _operation_again(form: Form, operation_id: UUID) -> Any:
 def attach_case(form: SignedInForm, operation_id: UUID) -> Response:
     """Attach a case (by number or id) the county leads, opened during the operation."""
     p = form.page
-    return _run(
+    return run_form(
         form,
         "f-attach",
         AttachedCaseCreate,
@@ -312,7 +331,7 @@ def attach_case(form: SignedInForm, operation_id: UUID) -> Response:
 @router.post("/operations/{operation_id:uuid}/conclusion")
 def conclude_operation(form: SignedInForm, operation_id: UUID) -> Response:
     p = form.page
-    return _run(
+    return run_form(
         form,
         "f-conclude",
         ConclusionCreate,
@@ -333,16 +352,8 @@ def meetings(p: SignedInPage, offset: Offset = 0, at: At = None) -> Response:
 def _meetings(
     p: Page, offset: int = 0, at: int | None = None, status: int = 200, **values: Any
 ) -> Response:
-    view = p.services.views.meetings
-    wait_for(p.services, [view], at)
-    rows = view.list_for(p.officer.actor)
-    return p.render(
-        "meetings.html",
-        status=status,
-        counties=_counties(p),
-        filters={},
-        **_page_of(rows, offset),
-        **values,
+    return _record_list(
+        p, p.services.views.meetings, "meetings.html", offset, at, status, own=True, **values
     )
 
 
@@ -374,7 +385,7 @@ def record_meeting(form: SignedInForm) -> Response:
             sent={fid: dict(form.data)},
         )
 
-    return _run(form, "f-meeting", MeetingCreate, data, act, again, lambda _: "/meetings")
+    return run_form(form, "f-meeting", MeetingCreate, data, act, again, lambda _: "/meetings")
 
 
 # --- price mutual inspections ---------------------------------------------------------------------
@@ -387,15 +398,14 @@ def price_inspections(p: SignedInPage, offset: Offset = 0, at: At = None) -> Res
 def _inspections(
     p: Page, offset: int = 0, at: int | None = None, status: int = 200, **values: Any
 ) -> Response:
-    view = p.services.views.price_inspections
-    wait_for(p.services, [view], at)
-    rows = view.list_for(p.officer.actor)
-    return p.render(
+    return _record_list(
+        p,
+        p.services.views.price_inspections,
         "price_inspections.html",
-        status=status,
-        counties=_counties(p, own=False),
-        filters={},
-        **_page_of(rows, offset),
+        offset,
+        at,
+        status,
+        own=False,
         **values,
     )
 
@@ -436,6 +446,6 @@ def record_inspection(form: SignedInForm) -> Response:
             sent={fid: dict(form.data)},
         )
 
-    return _run(
+    return run_form(
         form, "f-inspection", InspectionCreate, data, act, again, lambda _: "/price-inspections"
     )

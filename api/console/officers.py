@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from api.console.web import (
@@ -19,12 +19,11 @@ from api.console.web import (
     SignedInForm,
     SignedInPage,
     go,
-    input_error,
     local_moment,
     refused,
+    run_form,
     visible,
     wait_for,
-    with_position,
 )
 from api.present import case_public, case_summary_public, event_public, lead_public
 from api.routers.cases import case_seizures
@@ -54,7 +53,7 @@ from domain.access import (
     require_workspace_reader,
 )
 from domain.case_summary import CaseSummary
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.values import (
     CaseOutcome,
     CaseType,
@@ -172,7 +171,7 @@ def register_lead(form: SignedInForm) -> Response:
     def again(status_form_id: str, message: str) -> Response:
         return refused(form, "lead_new.html", status_form_id, message, options=_options(p))
 
-    return _run(form, "f-new-lead", LeadCreate, data, act, again, lambda w: f"/leads/{w.id}")
+    return run_form(form, "f-new-lead", LeadCreate, data, act, again, lambda w: f"/leads/{w.id}")
 
 
 @router.get("/leads/{lead_id:uuid}")
@@ -284,7 +283,7 @@ def lead_action(
             return f"/cases/{written.id}"
         return f"/leads/{lead_id}"
 
-    return _run(
+    return run_form(
         form,
         form_id,
         model,
@@ -366,7 +365,7 @@ def open_case(form: SignedInForm) -> Response:
     def again(fid: str, message: str) -> Response:
         return refused(form, "case_new.html", fid, message, options=_options(p))
 
-    return _run(form, "f-new-case", CaseCreate, data, act, again, lambda w: f"/cases/{w.id}")
+    return run_form(form, "f-new-case", CaseCreate, data, act, again, lambda w: f"/cases/{w.id}")
 
 
 @router.get("/cases/by-number/{number}")
@@ -586,7 +585,7 @@ def case_action(
             p, case_id, status=422, errors={fid: message}, sent={fid: dict(form.data)}
         )
 
-    return _run(
+    return run_form(
         form,
         form_id,
         model,
@@ -598,39 +597,6 @@ def case_action(
 
 
 # --- shared -------------------------------------------------------------------------------------------
-def _run(
-    form: Form,
-    form_id: str,
-    model: type[BaseModel] | None,
-    data: dict[str, Any],
-    act: Callable[[Any], Written],
-    again: Callable[[str, str], Response],
-    next_url: Callable[[Written], str],
-) -> Response:
-    """Check the input with the API's request model, run the use case, and go to the next page
-    (which waits for the views to hold the write); a refusal shows the page again with the
-    message next to the form."""
-    p = form.page
-    try:
-        body = model.model_validate(data) if model is not None else None
-    except ValidationError as e:
-        return _status(again(form_id, input_error(p._, e)), p)
-    try:
-        written = act(body)
-    except NotFound as e:
-        # A record named in the form that this person may not see: the same words as unknown.
-        return _status(again(form_id, e.message), p)
-    except DomainError as e:
-        return _status(again(form_id, e.message), p)
-    return go(p.request, with_position(next_url(written), written.position))
-
-
-def _status(response: Response, p: Page) -> Response:
-    """A refusal is 422 for a plain form post; htmx swaps only 2xx answers, so 200 for htmx."""
-    response.status_code = 200 if p.request.headers.get("hx-request") == "true" else 422
-    return response
-
-
 def _options(p: Page) -> dict[str, list[tuple[str, str]]]:
     """The choices of the forms, labelled in the page's language."""
     units = p.units()

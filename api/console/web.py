@@ -19,16 +19,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.i18n import LANGUAGES, language, translator
 from api.deps import Services
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.values import Context
 from jointcase.officers import Officer
 from jointcase.signin import Session, SignIns
 from projections.base import View
+from service.store import Written
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
 SESSION_COOKIE = "jc_session"
@@ -293,6 +294,34 @@ def is_htmx(request: Request) -> bool:
 def refusal_status(request: Request) -> int:
     """A form's refusal is 422 for a plain post; htmx swaps in only 2xx answers, so 200 there."""
     return 200 if is_htmx(request) else 422
+
+
+def run_form(
+    form: Form,
+    form_id: str,
+    model: type[BaseModel] | None,
+    data: dict[str, Any],
+    act: Callable[[Any], Written],
+    again: Callable[[str, str], Response],
+    next_url: Callable[[Written], str],
+) -> Response:
+    """Check the input with the API's request model, run the use case, and go to the next page
+    (which waits for the views to hold the write); a refusal (bad input, or the domain's
+    refusal, a record the person may not see included, in the same words as an unknown one)
+    shows the page again (``again``) with the message next to the form."""
+    p = form.page
+    try:
+        body = model.model_validate(data) if model is not None else None
+        written = act(body)
+    except ValidationError as e:
+        message = input_error(p._, e)
+    except DomainError as e:
+        message = e.message
+    else:
+        return go(p.request, with_position(next_url(written), written.position))
+    response = again(form_id, message)
+    response.status_code = refusal_status(p.request)
+    return response
 
 
 def go(request: Request, url: str) -> Response:
