@@ -5,13 +5,14 @@ them."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from domain.values import CaseType, describe_sticks
-from projections.audit import AuditView
+from projections.audit import REFERRAL_ANSWERS_SQL, AuditView
 from projections.bulletin_issues import BulletinIssuesView
 
 TYPES = (
@@ -69,42 +70,79 @@ def _dt(value: Any) -> datetime:
 
 
 #: Changes of a case counted when they happen in the quarter to a case of the county (or, for
-#: joint handling, by the county); the other events of the quarter are read only when they name
-#: the county (seizures are summed by the database).
+#: joint handling, by the county).
 CASE_CHANGES = (
     "Case.MergedInto",
     "Case.CaseAbsorbed",
     "Case.CoHandlerJoined",
     "Case.ReferredToPolice",
 )
-#: What may follow a referral, at any time up to the bulletin's position.
-REFERRAL_ANSWERS = (
-    "Lead.ReferralAccepted",
-    "Lead.ReferralDeclined",
-    "Lead.ReferralWithdrawn",
-    "Lead.FeedbackGiven",
-)
-#: The events read in the quarter (those not naming the county stay in the database).
-IN_QUARTER = (
-    "Lead.Referred",
-    "Case.Opened",
-    *CASE_CHANGES,
-    "Finding.Recorded",
-    "PriceInspection.Recorded",
-)
-_ROW = "position, aggregate_id, event_type, recorded_at, county, data"
 
 
-def _in_quarter(audit: AuditView, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Runs a query over the quarter's events of some types. The audit trail indexes them by
-    type and time (``audit_events_type_time``, ``audit_events_type_county_time``); the planner
-    prefers a plain scan of the time index, which reads every event of the quarter (it is
-    ordered like the table), so plain index scans are off for this query: it reads only the
-    rows it needs, through a bitmap of the type-and-time index."""
-    with audit.datastore.transaction(commit=False) as curs:
-        curs.execute("SET LOCAL enable_indexscan = off")
-        curs.execute(sql, params)
-        return list(curs.fetchall())
+def _literals(types: tuple[str, ...]) -> str:
+    """Event types as SQL literals: the planner matches them against the partial indexes'
+    conditions, which it cannot do for a parameter."""
+    return ", ".join(f"'{t}'" for t in types)
+
+
+#: Whether a case was opened by the county (its opening, ``audit_events_openings``).
+_OWN = """EXISTS (SELECT 1 FROM audit_events o WHERE o.event_type = 'Case.Opened'
+    AND o.aggregate_id = q.aggregate_id AND o.subject_county = %(county)s)"""
+#: The county's case figures: the cases it opened in the quarter and the quarter's changes of
+#: its cases (joint handling also when the county joined another's case), counted from the
+#: indexes alone (``audit_events_quarter``, ``audit_events_openings``).
+_CASES = f"""
+SELECT count(*) FILTER (WHERE event_type = 'Case.Opened') AS opened,
+  count(*) FILTER (WHERE event_type = 'Case.MergedInto' AND {_OWN}) AS merged_into_other_cases,
+  count(*) FILTER (WHERE event_type = 'Case.CaseAbsorbed' AND {_OWN}) AS other_cases_merged_in,
+  count(DISTINCT aggregate_id) FILTER (WHERE event_type = 'Case.CoHandlerJoined'
+    AND (county = %(county)s OR {_OWN})) AS jointly_handled,
+  count(*) FILTER (WHERE event_type = 'Case.ReferredToPolice' AND {_OWN}) AS referred_to_police
+FROM audit_events q
+WHERE event_type IN ({_literals(("Case.Opened", *CASE_CHANGES))})
+  AND recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s
+  AND (event_type <> 'Case.Opened' OR subject_county = %(county)s)"""
+#: The county's seizures in the quarter by the type of their case (from its opening; "other"
+#: for a case without one), summed from the indexes alone (``audit_events_seizures``); each
+#: case's opening is looked up by its id (a join let the planner read every opening).
+_SEIZED = """
+WITH per_case AS MATERIALIZED (
+  SELECT aggregate_id, count(*) AS seizures, sum(sticks) AS sticks, sum(value) AS value
+  FROM audit_events WHERE event_type = 'Case.SeizureRecorded' AND county = %(county)s
+    AND recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s
+  GROUP BY aggregate_id)
+SELECT CASE WHEN o.found IS NULL THEN 'other' ELSE o.case_type END AS case_type,
+  sum(p.seizures) AS seizures, sum(p.sticks) AS sticks, sum(p.value) AS value
+FROM per_case p LEFT JOIN LATERAL (
+  SELECT true AS found, case_type FROM audit_events
+  WHERE event_type = 'Case.Opened' AND aggregate_id = p.aggregate_id LIMIT 1) o ON true
+GROUP BY 1"""
+#: The quarter's referrals sent or received by the county (each read by type, time and
+#: county), and its findings and price inspections (a few; other counties' left out below).
+_QUARTER_TIME = "recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s"
+_REFERRAL = (
+    "SELECT position, aggregate_id, event_type, recorded_at, county, subject_county,"
+    " data->>'acknowledge_by' AS acknowledge_by, data->>'feedback_by' AS feedback_by,"
+    " NULL::jsonb AS data FROM audit_events WHERE event_type = 'Lead.Referred'"
+)
+_WITH_DATA = f"""
+{_REFERRAL} AND {_QUARTER_TIME} AND county = %(county)s
+UNION ALL
+{_REFERRAL} AND {_QUARTER_TIME}
+  AND subject_county = %(county)s AND county IS DISTINCT FROM %(county)s
+UNION ALL
+SELECT position, aggregate_id, event_type, recorded_at, county, subject_county, NULL, NULL, data
+FROM audit_events WHERE event_type IN ('Finding.Recorded', 'PriceInspection.Recorded')
+  AND {_QUARTER_TIME}
+ORDER BY position"""
+#: What followed the referrals, up to the position (``audit_events_answers``).
+_ANSWERS = f"""
+SELECT position, aggregate_id, event_type, recorded_at, county, subject_county FROM audit_events
+WHERE event_type IN ({REFERRAL_ANSWERS_SQL}) AND aggregate_id = ANY(%s)
+  AND position > %s AND position <= %s ORDER BY position"""
+
+
+Rows = Callable[[str, Any], list[dict[str, Any]]]
 
 
 def bulletin_data(
@@ -112,63 +150,30 @@ def bulletin_data(
 ) -> dict[str, Any]:
     """The county's figures for the quarter from the audit trail up to ``as_of``.
 
-    Time linear in the quarter's events (of the types it counts): they are found by type and
-    time, those of other counties left in the database, the county's seizures summed per case
-    by the database, and what lies outside
-    the quarter is looked up by aggregate id (``audit_events_aggregate``): the cases' openings
-    (county and type), the answers to the quarter's referrals and the joint operations' cases.
-    Only rows up to ``as_of`` are read, so the same position gives the same figures."""
-    start, end = quarter.bounds(tz)
-    rows = _in_quarter(
-        audit,
-        f"SELECT {_ROW} FROM audit_events WHERE event_type = ANY(%(types)s)"
-        " AND recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s AND ("
-        " (event_type = 'Lead.Referred'"
-        "  AND (county = %(county)s OR data->>'to_county' = %(county)s))"
-        " OR (event_type = 'Case.Opened' AND data->>'county' = %(county)s)"
-        " OR event_type = ANY(%(case_types)s)"
-        " OR (event_type = 'Finding.Recorded' AND data->>'county' = %(county)s)"
-        " OR (event_type = 'PriceInspection.Recorded' AND %(county)s IN"
-        "  (data->>'inspecting_county', data->>'inspected_county'))"
-        ") ORDER BY position",
-        {
-            "start": start,
-            "end": end,
-            "as_of": as_of,
-            "county": county,
-            "types": list(IN_QUARTER),
-            "case_types": list(CASE_CHANGES),
-        },
-    )
-    seized = _in_quarter(
-        audit,
-        "SELECT aggregate_id, count(*) AS seizures, sum((data->>'sticks')::bigint) AS sticks,"
-        " sum((data->>'value')::numeric) AS value FROM audit_events"
-        " WHERE event_type = 'Case.SeizureRecorded' AND county = %(county)s"
-        " AND recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s"
-        " GROUP BY aggregate_id",
-        {"start": start, "end": end, "as_of": as_of, "county": county},
-    )
-    of_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        of_type[row["event_type"]].append(row)
+    Time linear in the county's part of the quarter, and mostly index reads: the case figures
+    and the seizures are counted and summed by the database from covering indexes (the
+    quarter's events by type, time and county; each case's county and type from its opening:
+    ``AuditView.ddl``), and only the quarter's referrals of the county, its findings and price
+    inspections come back as rows, with what followed each referral (at any time). Only rows
+    up to ``as_of`` are read, so the same position gives the same figures."""
+    with audit.datastore.transaction(commit=False) as curs:
 
-    # every case the quarter's rows name: its county and type, from its opening
-    cases = {r["aggregate_id"] for r in rows if r["event_type"].startswith("Case.")}
-    cases.update(s["aggregate_id"] for s in seized)
-    case_county: dict[Any, str] = {}
-    case_type: dict[Any, str] = {}
-    # A case's opening is its first event (so it lies before any row of the case read here).
-    for row in audit.query(
-        "SELECT c.id, o.data->>'county' AS county, o.data->>'case_type' AS case_type"
-        " FROM unnest(%s::uuid[]) AS c(id) CROSS JOIN LATERAL (SELECT event_type, data"
-        "  FROM audit_events WHERE aggregate_id = c.id ORDER BY position LIMIT 1) AS o"
-        " WHERE o.event_type = 'Case.Opened'",
-        (list(cases),),
-    ):
-        case_county[row["id"]] = row["county"]
-        case_type[row["id"]] = row["case_type"]
-    own_cases = {case for case, c in case_county.items() if c == county}
+        def rows(sql: str, params: Any) -> list[dict[str, Any]]:
+            curs.execute(sql, params)
+            return list(curs.fetchall())
+
+        return _figures(rows, county, quarter, as_of, tz)
+
+
+def _figures(rows: Rows, county: str, quarter: Quarter, as_of: int, tz: tzinfo) -> dict[str, Any]:
+    """``bulletin_data`` on one connection, in one snapshot."""
+    start, end = quarter.bounds(tz)
+    window = {"start": start, "end": end, "as_of": as_of, "county": county}
+    case_figures = rows(_CASES, window)[0]
+    seized = rows(_SEIZED, window)
+    of_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(_WITH_DATA, window):
+        of_type[row["event_type"]].append(row)
 
     # referrals: sent and received in the quarter, and how received ones were answered
     referred = received = 0
@@ -178,17 +183,15 @@ def bulletin_data(
     for row in of_type["Lead.Referred"]:
         if row["county"] == county:
             referred += 1
-        if row["data"]["to_county"] == county:
+        if row["subject_county"] == county:
             received += 1
             received_referrals.append(row)
     after_referral: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     if received_referrals:
-        for row in audit.query(
-            f"SELECT {_ROW} FROM audit_events WHERE aggregate_id = ANY(%s)"
-            " AND event_type = ANY(%s) AND position > %s AND position <= %s ORDER BY position",
+        for row in rows(
+            _ANSWERS,
             (
                 list({r["aggregate_id"] for r in received_referrals}),
-                list(REFERRAL_ANSWERS),
                 received_referrals[0]["position"],
                 as_of,
             ),
@@ -202,7 +205,7 @@ def bulletin_data(
         ]
         later = [r for r in following if r["county"] == county]
         withdrawn = any(
-            r["event_type"] == "Lead.ReferralWithdrawn" and r["data"]["to_county"] == county
+            r["event_type"] == "Lead.ReferralWithdrawn" and r["subject_county"] == county
             for r in following
         )
         answer = next(
@@ -213,7 +216,7 @@ def bulletin_data(
             ),
             None,
         )
-        due = _dt(referral["data"]["acknowledge_by"])
+        due = _dt(referral["acknowledge_by"])
         if answer is None:
             acknowledgement["withdrawn" if withdrawn else "unanswered"] += 1
             continue
@@ -228,47 +231,28 @@ def bulletin_data(
                 ),
                 None,
             )
-            feedback_due = _dt(referral["data"]["feedback_by"])
+            feedback_due = _dt(referral["feedback_by"])
             if first is None:
                 feedback["none_yet"] += 1
             else:
                 feedback["in_time" if first["recorded_at"] <= feedback_due else "late"] += 1
 
-    opened = sum(1 for r in of_type["Case.Opened"] if r["data"]["county"] == county)
-    merged_into_others = sum(
-        1 for r in of_type["Case.MergedInto"] if r["aggregate_id"] in own_cases
-    )
-    absorbed_others = sum(1 for r in of_type["Case.CaseAbsorbed"] if r["aggregate_id"] in own_cases)
-    joint = {
-        r["aggregate_id"]
-        for r in of_type["Case.CoHandlerJoined"]
-        if r["aggregate_id"] in own_cases or r["county"] == county
-    }
-    police = sum(1 for r in of_type["Case.ReferredToPolice"] if r["aggregate_id"] in own_cases)
-
-    by_type: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"sticks": 0, "value": Decimal(0), "seizures": 0}
-    )
-    for s in seized:
-        entry = by_type[case_type.get(s["aggregate_id"], "other")]
-        entry["sticks"] += int(s["sticks"])
-        entry["value"] += s["value"]
-        entry["seizures"] += s["seizures"]
+    by_type = {row["case_type"]: row for row in seized}
     seizures = [
         {
             "case_type": t,
             "label": CASE_TYPE_NAMES[t],
-            "seizures": by_type[t]["seizures"],
-            "quantity": describe_sticks(by_type[t]["sticks"]),
+            "seizures": int(by_type[t]["seizures"]),
+            "quantity": describe_sticks(int(by_type[t]["sticks"])),
             "value": str(by_type[t]["value"].quantize(Decimal("0.01"))),
         }
         for t in (ct.value for ct in CaseType)
         if t in by_type
     ]
-    total_sticks = sum(v["sticks"] for v in by_type.values())
+    total_sticks = sum(int(v["sticks"]) for v in by_type.values())
     total_value = sum((v["value"] for v in by_type.values()), Decimal(0))
 
-    operations = _operations(audit, county, quarter, as_of, tz)
+    operations = _operations(rows, county, quarter, as_of, tz)
     findings = Counter(
         r["data"]["kind"] for r in of_type["Finding.Recorded"] if r["data"]["county"] == county
     )
@@ -300,13 +284,7 @@ def bulletin_data(
             },
             "feedback": {k: feedback.get(k, 0) for k in ("in_time", "late", "none_yet")},
         },
-        "cases": {
-            "opened": opened,
-            "merged_into_other_cases": merged_into_others,
-            "other_cases_merged_in": absorbed_others,
-            "jointly_handled": len(joint),
-            "referred_to_police": police,
-        },
+        "cases": {k: int(v) for k, v in case_figures.items()},
         "seizures": {
             "by_case_type": seizures,
             "total": {
@@ -321,13 +299,13 @@ def bulletin_data(
 
 
 def _operations(
-    audit: AuditView, county: str, quarter: Quarter, as_of: int, tz: tzinfo
+    rows: Rows, county: str, quarter: Quarter, as_of: int, tz: tzinfo
 ) -> list[dict[str, Any]]:
     """The joint operations the county takes part in whose days overlap the quarter (planned at
     any time), each with the number of cases attached to it."""
     start = quarter.bounds(tz)[0].date()
     planned = []
-    for r in audit.query(
+    for r in rows(
         "SELECT aggregate_id, data FROM audit_events WHERE event_type = 'JointOperation.Planned'"
         " AND position <= %s ORDER BY position",
         (as_of,),
@@ -344,7 +322,7 @@ def _operations(
         return []
     attached = {
         row["aggregate_id"]: row["cases"]
-        for row in audit.query(
+        for row in rows(
             "SELECT aggregate_id, count(*) AS cases FROM audit_events"
             " WHERE aggregate_id = ANY(%s) AND event_type = 'JointOperation.CaseAttached'"
             " AND position <= %s GROUP BY aggregate_id",

@@ -9,9 +9,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from bench.bulletins.by_scan import bulletin_data_by_scan
 from bench.bulletins.log import generate, quarters_of_the_history
 from bench.rebuild.world import COUNTIES
+from jointcase.storage import init_database
 from projections.bulletins import Quarter, bulletin_data
 from service.bulletins import canonical_json
 from tests.projections.conftest import Store
@@ -54,3 +57,31 @@ def test_bulletins_are_the_bytes_of_the_whole_trail_scan_on_a_generated_log(stor
         "attached",
         "market_notes",
     }, seen
+
+
+def test_a_trail_from_before_the_bulletin_columns_upgrades_with_init_alone(store: Store) -> None:
+    """`jointcase db init` adds the columns the bulletins' indexes hold to an audit trail made
+    before them, computed from each event's data, so the same position gives the same bytes
+    without a rebuild."""
+    head = generate(store.app, store.views.audit, random.Random(7), 600)
+    tz = ZoneInfo("Asia/Shanghai")
+    year, q = quarters_of_the_history()[0]
+    audit = store.views.audit
+    before = {
+        c: canonical_json(bulletin_data(audit, c, Quarter(year, q), head, tz)) for c in COUNTIES
+    }
+    with audit.datastore.transaction(commit=True) as curs:
+        curs.execute(
+            "ALTER TABLE audit_events DROP COLUMN subject_county, DROP COLUMN case_type,"
+            " DROP COLUMN sticks, DROP COLUMN value"
+        )
+    app, _ = init_database(store.settings)  # what `jointcase db init` runs
+    app.close()
+    indexes = {r["indexname"] for r in audit.query("SELECT indexname FROM pg_indexes")}
+    assert {"audit_events_quarter", "audit_events_seizures", "audit_events_openings"} <= indexes
+    after = {
+        c: canonical_json(bulletin_data(audit, c, Quarter(year, q), head, tz)) for c in COUNTIES
+    }
+    assert after == before
+    shown = [orjson.loads(figures) for figures in after.values()]
+    assert any(f["seizures"]["by_case_type"] and f["cases"]["opened"] for f in shown)
