@@ -7,13 +7,14 @@ joint work (operations, meetings, price inspections) are in `joint.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import zip_longest
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from api.bulletin_page import bulletin_html
@@ -22,15 +23,15 @@ from api.console.web import (
     SignedInForm,
     SignedInPage,
     go,
-    input_error,
     refusal_status,
+    run_form,
     visible,
     wait_for,
-    with_position,
 )
 from api.schemas.rewards import AdjustmentCreate, ApprovalCreate, ClaimCreate, PaymentCreate
 from domain.contributions import ProposalLine
 from domain.errors import DomainError
+from service.store import Written
 
 router = APIRouter(include_in_schema=False)
 County = Annotated[str, Path(pattern=r"^\d{6}$")]
@@ -143,22 +144,24 @@ def _reward_page(p: Page, reward_id: UUID, status: int = 200, **values: object) 
 @router.post("/cases/{case_id:uuid}/reward-claim")
 def file_claim(form: SignedInForm, case_id: UUID) -> Response:
     """File the case's reward claim (一案一奖) from the case page."""
-    p = form.page
-    try:
-        body = ClaimCreate.model_validate({"case_id": case_id, "note": form.get("note")})
-        written = p.services.app.file_reward_claim(body.case_id, body.note, p.ctx())
-    except (ValidationError, DomainError) as e:
-        message = input_error(p._, e) if isinstance(e, ValidationError) else e.message
-        from api.console.officers import _case_page
+    from api.console.officers import _case_page
 
-        return _case_page(
+    p = form.page
+    return run_form(
+        form,
+        "f-claim",
+        ClaimCreate,
+        {"case_id": case_id, "note": form.get("note")},
+        lambda b: p.services.app.file_reward_claim(b.case_id, b.note, p.ctx()),
+        lambda fid, message: _case_page(
             p,
             case_id,
             status=refusal_status(p.request),
-            errors={"f-claim": message},
-            sent={"f-claim": dict(form.data)},
-        )
-    return go(p.request, f"/rewards/{written.id}")
+            errors={fid: message},
+            sent={fid: dict(form.data)},
+        ),
+        lambda w: f"/rewards/{w.id}",
+    )
 
 
 def _step(
@@ -166,45 +169,31 @@ def _step(
     reward_id: UUID,
     form_id: str,
     model: type[BaseModel] | None,
-    run: object,
+    run: Callable[[Page, Any], Written],
     data: dict[str, Any] | None = None,
 ) -> Response:
-    """Check the input with the API's request model (``data``: the form shaped as its body, by
-    default the form's fields), run the use case, go to the reward; a refusal shows the reward
-    again with the message next to the form (a form shaped by ``data`` keeps what was sent; the
-    others show the reward's own figures again, such as the decided total to pay)."""
+    """A step of the reward through ``run_form``: ``data`` is the form shaped as the API's body
+    (by default the form's fields); a refusal shows the reward again with the message next to
+    the form (a form shaped by ``data`` keeps what was sent; the others show the reward's own
+    figures again, such as the decided total to pay)."""
     p = form.page
     kept: dict[str, Any] = (
         {"sent": {form_id: dict(form.data)}, "sent_lists": {form_id: form.lists}}
         if data is not None
         else {}
     )
-    try:
-        body = (
-            model.model_validate(
-                data if data is not None else {k: v for k, v in form.data.items() if k != "csrf"}
-            )
-            if model
-            else None
-        )
-        written = run(p, body)  # type: ignore[operator]
-    except ValidationError as e:
-        return _reward_page(
-            p,
-            reward_id,
-            refusal_status(p.request),
-            errors={form_id: input_error(p._, e)},
-            **kept,
-        )
-    except DomainError as e:
-        return _reward_page(
-            p,
-            reward_id,
-            refusal_status(p.request),
-            errors={form_id: e.message},
-            **kept,
-        )
-    return go(p.request, with_position(f"/rewards/{reward_id}", written.position))
+    body = data if data is not None else {k: v for k, v in form.data.items() if k != "csrf"}
+    return run_form(
+        form,
+        form_id,
+        model,
+        body,
+        lambda b: run(p, b),
+        lambda fid, message: _reward_page(
+            p, reward_id, refusal_status(p.request), errors={fid: message}, **kept
+        ),
+        lambda _: f"/rewards/{reward_id}",
+    )
 
 
 @router.post("/rewards/{reward_id:uuid}/propose")
