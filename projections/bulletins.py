@@ -4,12 +4,15 @@ them."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from threading import Lock
 from typing import Any
+
+import orjson
 
 from domain.values import CaseType, describe_sticks
 from projections.audit import REFERRAL_ANSWERS_SQL, AuditView
@@ -341,6 +344,38 @@ def _operations(
     ]
 
 
+class RecentFigures:
+    """The figures of the bulletins computed lately, by county, quarter, time zone, position and
+    the chain's link at that position. A bulletin's figures at a position never change (that
+    is what makes its digest mean something), so the console's bulletin page and the printable
+    page it shows, an issued bulletin read again, or one read while nothing was recorded, are
+    computed once. The link keeps a history rewritten behind a position (a restore, or a
+    failover that lost the newest events) from being answered with the figures of the old
+    one. Kept as their JSON, so no caller can change what another reads."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._lock = Lock()
+        self._items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+        figures: dict[str, Any] = orjson.loads(found)
+        return figures
+
+    def put(self, key: tuple[Any, ...], figures: dict[str, Any]) -> None:
+        kept = orjson.dumps(figures)
+        with self._lock:
+            self._items[key] = kept
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class AuditBulletins:
     """The ``BulletinSource`` port: a bulletin's figures from the audit trail as of a position,
@@ -348,6 +383,7 @@ class AuditBulletins:
 
     audit: AuditView
     issues: BulletinIssuesView
+    recent: RecentFigures = field(default_factory=RecentFigures)
 
     def position(self) -> int:
         return self.audit.position()
@@ -358,4 +394,10 @@ class AuditBulletins:
     def figures(
         self, county: str, year: int, quarter: int, as_of: int, tz: tzinfo
     ) -> dict[str, Any]:
-        return bulletin_data(self.audit, county, Quarter(year, quarter), as_of, tz)
+        link = self.audit.head(as_of)
+        key = (county, year, quarter, str(tz), as_of, link["link"] if link else None)
+        found = self.recent.get(key)
+        if found is None:
+            found = bulletin_data(self.audit, county, Quarter(year, quarter), as_of, tz)
+            self.recent.put(key, found)
+        return found

@@ -67,6 +67,12 @@ def bulletins(
 def bulletin(p: SignedInPage, county: County, year: Year, quarter: Quarter) -> Response:
     """The bulletin inside the console, with its issue form for the county's own officers."""
     wait_for(p.services, [p.services.views.audit], None)
+    return _bulletin(p, county, year, quarter)
+
+
+def _bulletin(p: Page, county: str, year: int, quarter: int, **values: Any) -> Response:
+    """The bulletin's page: its digest and the printable page it shows are of one position
+    (the log may grow between the two requests)."""
     shown = visible(lambda: p.services.app.bulletin(county, year, quarter))
     return p.render(
         "bulletin.html",
@@ -74,14 +80,23 @@ def bulletin(p: SignedInPage, county: County, year: Year, quarter: Quarter) -> R
         year=year,
         quarter=quarter,
         sha256=shown.sha256,
+        as_of=shown.figures["as_of_position"],
         unit_name=shown.unit_name,
+        **values,
     )
 
 
 @router.get("/bulletins/{county}/{year}/{quarter}/page")
-def bulletin_page(p: SignedInPage, county: County, year: Year, quarter: Quarter) -> Response:
-    """The bulletin's own printable page (the same bytes as the API's `format=html`)."""
-    shown = visible(lambda: p.services.app.bulletin(county, year, quarter))
+def bulletin_page(
+    p: SignedInPage,
+    county: County,
+    year: Year,
+    quarter: Quarter,
+    as_of_position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    """The bulletin's own printable page (the same bytes as the API's `format=html`), as of a
+    log position (default: the issued one's, else the latest)."""
+    shown = visible(lambda: p.services.app.bulletin(county, year, quarter, as_of_position))
     page = bulletin_html(shown.figures, shown.unit_name)
     return Response(
         page,
@@ -97,15 +112,12 @@ def issue(form: SignedInForm, year: Year, quarter: Quarter) -> Response:
     try:
         p.services.app.issue_bulletin(year, quarter, p.ctx())
     except DomainError as e:
-        shown = visible(lambda: p.services.app.bulletin(county, year, quarter))
-        return p.render(
-            "bulletin.html",
+        return _bulletin(
+            p,
+            county,
+            year,
+            quarter,
             status=refusal_status(p.request),
-            county=county,
-            year=year,
-            quarter=quarter,
-            sha256=shown.sha256,
-            unit_name=shown.unit_name,
             errors={"f-issue": e.message},
         )
     return go(p.request, f"/bulletins/{county}/{year}/{quarter}")

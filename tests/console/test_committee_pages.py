@@ -5,6 +5,7 @@ with their evidence and decisions, joint operations, meetings and price inspecti
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -380,3 +381,35 @@ def test_a_joint_operation_rolls_up_the_cases_attached_to_it(client_for):
     answer = post(planner, operation, f"{operation}/conclusion", {"summary": "一案"})
     assert answer.status_code == 303
     assert "已结束" in planner.get(operation).text
+
+
+def test_the_bulletin_page_shows_the_digest_of_the_page_it_shows_while_the_log_grows(client_for):
+    """The bulletin's digest and its printable page are of one position: a seizure recorded in
+    between changes the latest bulletin, not the one on the page."""
+    officer = client_for("officer", XINGHE)
+    committee = client_for("committee", YANGGAO)
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    shown = committee.get(f"/bulletins/{XINGHE}/{now.year}/{(now.month - 1) // 3 + 1}")
+    assert shown.status_code == 200
+    sha = re.search(r'id="bulletin-sha">([0-9a-f]{64})<', shown.text).group(1)
+    printable = re.search(r'<iframe[^>]* src="([^"]+)"', shown.text).group(1)
+    assert "as_of_position=" in printable
+
+    answer = post(
+        officer,
+        "/cases/new",
+        "/cases/new",
+        {"case_type": "smuggled", "title": "通报期间立案", "summary": "", "lead_ids": ""},
+    )
+    assert answer.status_code == 303
+    framed = committee.get(printable.replace("&amp;", "&"))
+    assert framed.status_code == 200
+    assert framed.headers["X-Bulletin-SHA256"] == sha
+    for _ in range(100):  # the audit trail takes the new case in the background
+        latest = committee.get(printable.split("?")[0])
+        if latest.headers["X-Bulletin-SHA256"] != sha:
+            break
+        time.sleep(0.1)
+    assert latest.headers["X-Bulletin-SHA256"] != sha
+    assert committee.get(printable.replace("&amp;", "&")).headers["X-Bulletin-SHA256"] == sha
+    assert committee.get(f"{printable.split('?')[0]}?as_of_position=abc").status_code == 422

@@ -15,7 +15,7 @@ from bench.bulletins.by_scan import bulletin_data_by_scan
 from bench.bulletins.log import generate, quarters_of_the_history
 from bench.rebuild.world import COUNTIES
 from jointcase.storage import init_database
-from projections.bulletins import Quarter, bulletin_data
+from projections.bulletins import AuditBulletins, Quarter, bulletin_data
 from service.bulletins import canonical_json
 from tests.projections.conftest import Store
 
@@ -85,3 +85,26 @@ def test_a_trail_from_before_the_bulletin_columns_upgrades_with_init_alone(store
     assert after == before
     shown = [orjson.loads(figures) for figures in after.values()]
     assert any(f["seizures"]["by_case_type"] and f["cases"]["opened"] for f in shown)
+
+
+def test_figures_read_again_at_a_position_are_computed_once_and_never_shared(
+    store: Store,
+) -> None:
+    """The port keeps the figures of a position (they never change): read again, they are the
+    same as computed afresh, and what one caller changes in its copy no other caller sees."""
+    head = generate(store.app, store.views.audit, random.Random(11), 400)
+    tz = ZoneInfo("Asia/Shanghai")
+    year, q = quarters_of_the_history()[0]
+    source = AuditBulletins(store.views.audit, store.views.bulletin_issues)
+    county = COUNTIES[0]
+    first = source.figures(county, year, q, head, tz)
+    first["leads"]["received"] = -1
+    calls = []
+    source.recent.put = lambda key, figures: calls.append(key)  # type: ignore[method-assign]
+    again = source.figures(county, year, q, head, tz)
+    assert calls == []  # from what was kept
+    assert canonical_json(again) == canonical_json(
+        bulletin_data(store.views.audit, county, Quarter(year, q), head, tz)
+    )
+    source.figures(county, year, q, head - 1, tz)
+    assert len(calls) == 1  # another position: computed
