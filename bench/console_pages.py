@@ -17,6 +17,7 @@ import argparse
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -76,12 +77,18 @@ def seed(app: Any, leads: int, cases: int) -> tuple[list[Any], list[Any]]:
     return lead_ids, case_ids
 
 
-def timed(client: TestClient, path: str, rounds: int, **kw: Any) -> list[float]:
-    client.get(path, **kw)  # warm
+Target = str | Callable[[int], str]
+
+
+def timed(client: TestClient, path: Target, rounds: int, **kw: Any) -> list[float]:
+    """Server time of ``rounds`` requests of a page; a path given as a function of the round's
+    number (0 to warm, then 1, 2, ...) asks for something else each time."""
+    at = path if callable(path) else lambda _: path
+    client.get(at(0), **kw)  # warm
     out = []
-    for _ in range(rounds):
+    for n in range(1, rounds + 1):
         started = time.perf_counter()
-        answer = client.get(path, **kw)
+        answer = client.get(at(n), **kw)
         out.append((time.perf_counter() - started) * 1000)
         assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
     return out
@@ -221,7 +228,7 @@ def main() -> None:
             middle = max(0, last // 2)
             word = "物流" if args.database_url else "仓库"  # a word of the history's summaries
             bulletin = f"140221/{year}/{quarter}"
-            pages: dict[str, tuple[TestClient, str, str | None, str]] = {
+            pages: dict[str, tuple[TestClient, Target, Target | None, str]] = {
                 "workspace": (o, "/workspace", "/v1/workspace", "officer"),
                 "lead register": (o, "/leads", "/v1/leads", "officer"),
                 "lead register search": (o, f"/leads?q={word}", f"/v1/leads?q={word}", "officer"),
@@ -254,6 +261,14 @@ def main() -> None:
                     f"/v1/bulletins/{bulletin}",
                     "committee",
                 ),
+                # Figures of a position are kept (they never change): each round here asks
+                # for the printable bulletin at another position, so each is computed.
+                "bulletin, computed each time": (
+                    c,
+                    lambda n: f"/bulletins/{bulletin}/page?as_of_position={max(1, last - n)}",
+                    lambda n: f"/v1/bulletins/{bulletin}?as_of_position={max(1, last - 1000 - n)}",
+                    "committee",
+                ),
             }
             health = timed(client, "/v1/health", args.rounds)
             base = {"p50": median(health), "p95": percentile(health, 95)}
@@ -282,7 +297,7 @@ def main() -> None:
                 **meta,
                 "load_average_end": load_average(),
             }
-            path = save(args.name, result)
+            saved = save(args.name, result)
             print(
                 f"{last} events in the log; {args.rounds} rounds; load {meta['load_average_start']}"
             )
@@ -297,7 +312,7 @@ def main() -> None:
                     f"{'yes' if row['p95_under_100ms'] else 'NO':>6}{row['p95_vs_health']:>9.1f}"
                     f"{row.get('api_p95', float('nan')):>9.1f}{row.get('p95_vs_api', float('nan')):>7.2f}"
                 )
-            print(f"results: {path}")
+            print(f"results: {saved}")
         finally:
             close_services(services)
 
