@@ -139,6 +139,10 @@ class CaseSearchView(View):
         "case_search_county",
     )
 
+    def finish_rebuild(self, application_name: str) -> None:
+        """Compacts the table (``View.compact``): a search reads each of its matches."""
+        self.compact()
+
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Structural changes run in order; seizure totals and versions are folded per case
         over the batch and written with one UPDATE per case touched (seizures are most of the
@@ -261,11 +265,17 @@ class CaseSearchView(View):
                 for row in rows:
                     del row["matched"]
                 return total, _as_seen(rows)
-        rows = self.query(
-            f"SELECT {columns} FROM case_search WHERE {condition} "
-            f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-            params,
+        # The page's keys first, then its rows: what the reader sees of each (``access``, two
+        # sub-queries over the merges) is worked out for the page alone; over every candidate
+        # row the planner hashes a sub-query that reads every case of the reader's county.
+        page = (
+            f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
+            f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+            f" SELECT {columns} FROM page JOIN case_search ON case_search.case_id = page.page_key"
+            f" ORDER BY {order}"
         )
+        # More than MATCH_CAP match (counted by the ranking): the newest first.
+        rows = self.query(page, params) if total is None else self.query_newest(page, params)
         if total is None:
             total = self._count(condition, params, cap)
         return total, _as_seen(rows)

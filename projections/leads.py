@@ -86,6 +86,10 @@ class LeadRegisterView(View):
         "lead_register_owner",
     )
 
+    def finish_rebuild(self, application_name: str) -> None:
+        """Compacts the table (``View.compact``): a search reads each of its matches."""
+        self.compact()
+
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Changes run in order; each lead's version and time are folded over the batch and
         written once per lead touched (most lead events change nothing else)."""
@@ -173,12 +177,12 @@ class LeadRegisterView(View):
                 for row in rows:
                     del row["matched"]
                 return total, rows
-        rows = self.query(
+        page = (
             f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-            f" ORDER BY {order}"
-            " LIMIT %(limit)s OFFSET %(offset)s",
-            params,
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
         )
+        # More than MATCH_CAP match (counted by the ranking): the newest first.
+        rows = self.query(page, params) if total is None else self.query_newest(page, params)
         if total is None:
             total = self._count(condition, params, cap)
         return total, rows

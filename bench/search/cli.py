@@ -151,7 +151,8 @@ def before_case_search(view: Any, visible_to: str, text: str) -> tuple[int, list
         view,
         "case_search",
         "case_id",
-        case_view.COLUMNS,
+        f"{case_view.COLUMNS}, CASE WHEN {case_view.FULL_TO} THEN 'full' ELSE 'summary' END"
+        " AS access",
         case_view.TEXT,
         "recorded_at",
         visible_to,
@@ -347,11 +348,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             searched = [views.case_search, views.leads]
             if min(v.position() for v in searched) < events:
                 print("rebuild of the case search and the lead register...")
-                for view in searched:
-                    view.reset()
                 runner = BatchRunner(app, searched, page_size=5000)
                 started = time.perf_counter()
-                runner.catch_up()
+                runner.rebuild()  # as `jointcase projections rebuild` does
                 seconds = time.perf_counter() - started
                 runner._pool.shutdown()
                 result["rebuild"] = {"seconds": seconds, "events_per_s": events / seconds}
