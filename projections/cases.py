@@ -269,16 +269,26 @@ class CaseSearchView(View):
         # The page's keys first, then its rows: what the reader sees of each (``access``, two
         # sub-queries over the merges) is worked out for the page alone; over every candidate
         # row the planner hashes a sub-query that reads every case of the reader's county.
-        page = (
-            f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
-            f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-            f" SELECT {columns} FROM page JOIN case_search ON case_search.case_id = page.page_key"
-            f" ORDER BY {order}"
-        )
-        # More than MATCH_CAP match (counted by the ranking): the newest first.
-        rows = self.query(page, params) if total is None else self.query_newest(page, params)
         if total is None:
-            total = self._count(condition, params, cap)
+            rows = self.query(
+                f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+                f" SELECT {columns} FROM page JOIN case_search"
+                f" ON case_search.case_id = page.page_key ORDER BY {order}",
+                params,
+            )
+            return self._count(condition, params, cap), _as_seen(rows)
+        # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
+        # by a walk of the time index, then its rows.
+        keys = self.query_newest(
+            f"SELECT case_id FROM case_search WHERE {condition}"
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+        )
+        rows = self.query(
+            f"SELECT {columns} FROM case_search WHERE case_id = ANY(%(page)s) ORDER BY {order}",
+            {**params, "page": [key["case_id"] for key in keys]},
+        )
         return total, _as_seen(rows)
 
     def _count(self, condition: str, params: dict[str, Any], cap: int) -> int:

@@ -60,7 +60,7 @@ WEIGHTS = frozenset("ABCD")
 #: How many rows a search counts: a list up to COUNT_CAP; with free text up to MATCH_CAP, which
 #: it also ranks. Beyond the cap a search answers the cap plus one: "more than the cap".
 COUNT_CAP = 10_000
-MATCH_CAP = 1_000
+MATCH_CAP = 2_000
 
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
