@@ -18,9 +18,20 @@ from domain.case_summary import CaseSummary
 from domain.lead import Lead
 from domain.records import BUSINESS_TIME_FIELDS
 from domain.values import describe_sticks
+from projections.search_text import count_cap
 
 #: A moment as event data holds it (ISO 8601 with an offset), to be rewritten in UTC.
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def search_page(
+    total: int, rows: list[dict[str, Any]], text: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """A page of a search: the view counts up to its cap and one more when more match
+    (``projections.search_text.count_cap``), shown as the cap and ``more``."""
+    cap = count_cap(text)
+    more = total > cap
+    return {"total": min(total, cap), "more": more, "limit": limit, "offset": offset, "items": rows}
 
 
 def lead_public(lead: Lead) -> LeadPublic:

@@ -13,13 +13,18 @@ from domain.access import ALL, Visibility, case_access_change, case_readers
 from domain.case_summary import summary_row
 from projections.access import apply_change, initial, initial_full
 from projections.base import Batch, BatchProjection, View, clean
-from projections.search_text import document, like_patterns, query, ranked_page
+from projections.search_text import (
+    count_cap,
+    document,
+    like_patterns,
+    query,
+    ranked_page,
+)
 
 #: What free text is searched in: the words of ``document`` below and the text the ``ILIKE``
 #: check reads (the same three fields).
 TEXT = "(title || ' ' || summary || ' ' || number)"
 
-COUNT_CAP = 10_000
 SORTABLE = {
     "recorded_at": "recorded_at",
     "opened_at": "coalesce(opened_at, recorded_at)",
@@ -134,6 +139,11 @@ class CaseSearchView(View):
         "case_search_county",
     )
 
+    def finish_rebuild(self, application_name: str) -> None:
+        """Compacts the table in time order (``View.compact``): a search reads each of its
+        matches, and a page of the newest walks the time index."""
+        self.compact("case_search", "case_search_recorded")
+
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Structural changes run in order; seizure totals and versions are folded per case
         over the batch and written with one UPDATE per case touched (seizures are most of the
@@ -201,7 +211,9 @@ class CaseSearchView(View):
         """One page of the cases ``visible_to`` sees (``ALL``: every case), each row with how
         much of it the reader sees (``access``: ``full``, or ``summary`` and then only the
         summary's fields, ``domain.case_summary.summary_row``); ``most``: the most the reader
-        sees of any case (``domain.access.case_list_visibility``)."""
+        sees of any case (``domain.access.case_list_visibility``), and how many match, up to
+        ``search_text.count_cap`` (plus one: more). With free text and no other sort, the best
+        matches first when no more than ``MATCH_CAP`` match, else the newest first."""
         where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         access = f"'{_label(most)}'"
@@ -228,40 +240,66 @@ class CaseSearchView(View):
                 where.append("search_vec @@ %(match)s::tsquery")
                 params["match"] = found.match
                 ranked = found.rank
-            for i, pattern in enumerate(like_patterns(found.terms)):
+            for i, pattern in enumerate(like_patterns(found.checked)):
                 where.append(f"{TEXT} ILIKE %(term{i})s")
                 params[f"term{i}"] = pattern
         if sort is None:
             sort = RELEVANCE if ranked else "recorded_at"
-        if sort == RELEVANCE:
+        if sort == RELEVANCE:  # best first (below) when counted up to the cap, else newest
             order = "recorded_at DESC, case_id"
-            if ranked:
-                order = f"ts_rank(search_vec, %(rank)s::tsquery) DESC, {order}"
-                params["rank"] = ranked
         else:
             order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
         condition = " AND ".join(where)
-        if "rank" in params:
+        cap = count_cap(text)
+        total = None
+        if sort == RELEVANCE and ranked:
             # Ranking reads every match anyway: count them in the same pass.
+            params["rank"] = ranked
             rows = self.query(
                 ranked_page("case_search", "case_id", columns, condition, "recorded_at"), params
             )
-            if rows or offset == 0:
-                matched = [row.pop("matched") for row in rows]
-                return min(matched[0] if matched else 0, COUNT_CAP + 1), _as_seen(rows)
+            if rows:
+                total = rows[0]["matched"]
+            else:  # no match, or a page past the last ranked one
+                total = self._count(condition, params, cap) if offset else 0
+            if total <= cap:
+                for row in rows:
+                    del row["matched"]
+                return total, _as_seen(rows)
+        # The page's keys first, then its rows: what the reader sees of each (``access``, two
+        # sub-queries over the merges) is worked out for the page alone; over every candidate
+        # row the planner hashes a sub-query that reads every case of the reader's county.
+        if total is None:
+            rows = self.query(
+                f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
+                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+                f" SELECT {columns} FROM page JOIN case_search"
+                f" ON case_search.case_id = page.page_key ORDER BY {order}",
+                params,
+            )
+            return self._count(condition, params, cap), _as_seen(rows)
+        # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
+        # by a walk of the time index, then its rows.
+        keys = self.query_newest(
+            f"SELECT case_id FROM case_search WHERE {condition}"
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+        )
         rows = self.query(
-            f"SELECT {columns} FROM case_search WHERE {condition} "
-            f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-            params,
+            f"SELECT {columns} FROM case_search WHERE case_id = ANY(%(page)s) ORDER BY {order}",
+            {**params, "page": [key["case_id"] for key in keys]},
         )
-        # Counted apart, and only up to COUNT_CAP: a window count over every match would make
-        # each page as slow as reading all of them.
+        return total, _as_seen(rows)
+
+    def _count(self, condition: str, params: dict[str, Any], cap: int) -> int:
+        """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more):
+        a window count over every match would make each page as slow as reading all of them."""
         counted = self.query(
-            f"SELECT count(*) AS n FROM (SELECT 1 FROM case_search WHERE {condition}"
-            f" LIMIT {COUNT_CAP + 1}) AS matches",
+            f"SELECT count(*) AS n FROM (SELECT FROM case_search WHERE {condition}"
+            f" LIMIT {cap + 1}) AS matches",
             params,
         )
-        return counted[0]["n"], _as_seen(rows)
+        return int(counted[0]["n"])
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""

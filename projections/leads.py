@@ -12,9 +12,8 @@ import psycopg
 from domain.access import ALL, lead_access_change
 from projections.access import apply_change, initial
 from projections.base import Batch, BatchProjection, View, clean
-from projections.search_text import document, like_patterns, query, ranked_page
+from projections.search_text import count_cap, document, like_patterns, query, ranked_page
 
-COUNT_CAP = 10_000
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
 #: declined or withdrawn.
 REFERRAL_STATES = ("none", "pending", "accepted", "declined", "withdrawn")
@@ -87,6 +86,11 @@ class LeadRegisterView(View):
         "lead_register_owner",
     )
 
+    def finish_rebuild(self, application_name: str) -> None:
+        """Compacts the table in time order (``View.compact``): a search reads each of its
+        matches, and a page of the newest walks the time index."""
+        self.compact("lead_register", "lead_register_received")
+
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Changes run in order; each lead's version and time are folded over the batch and
         written once per lead touched (most lead events change nothing else)."""
@@ -121,7 +125,9 @@ class LeadRegisterView(View):
         offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:
         """One page of the leads a reader may see (``visible_to``: a county, ``ALL``, or None
-        for none), newest received first, and how many match (counted up to COUNT_CAP)."""
+        for none), newest received first, and how many match, up to ``search_text.count_cap``
+        (plus one: more). With free text, the best matches first when no more than
+        ``MATCH_CAP`` match."""
         if visible_to is None:
             return 0, []
         where = ["true"]
@@ -145,37 +151,51 @@ class LeadRegisterView(View):
             where.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
         order = f"{NEWEST} DESC, lead_id"
+        ranked = None
         if text and text.strip():
             found = query(text)
             if found.match is not None:
                 where.append("search_vec @@ %(match)s::tsquery")
                 params["match"] = found.match
-                order = f"ts_rank(search_vec, %(rank)s::tsquery) DESC, {order}"
-                params["rank"] = found.rank
-            for i, pattern in enumerate(like_patterns(found.terms)):
+                ranked = found.rank
+            for i, pattern in enumerate(like_patterns(found.checked)):
                 where.append(f"{TEXT} ILIKE %(term{i})s")
                 params[f"term{i}"] = pattern
         condition = " AND ".join(where)
-        if "rank" in params:
+        cap = count_cap(text)
+        total = None
+        if ranked:
             # Ranking reads every match anyway: count them in the same pass.
+            params["rank"] = ranked
             rows = self.query(
                 ranked_page("lead_register", "lead_id", COLUMNS, condition, NEWEST), params
             )
-            if rows or offset == 0:
-                matched = [row.pop("matched") for row in rows]
-                return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
-        rows = self.query(
+            if rows:
+                total = rows[0]["matched"]
+            else:  # no match, or a page past the last ranked one
+                total = self._count(condition, params, cap) if offset else 0
+            if total <= cap:
+                for row in rows:
+                    del row["matched"]
+                return total, rows
+        page = (
             f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-            f" ORDER BY {order}"
-            " LIMIT %(limit)s OFFSET %(offset)s",
-            params,
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
         )
+        # More than MATCH_CAP match (counted by the ranking): the newest first.
+        rows = self.query(page, params) if total is None else self.query_newest(page, params)
+        if total is None:
+            total = self._count(condition, params, cap)
+        return total, rows
+
+    def _count(self, condition: str, params: dict[str, Any], cap: int) -> int:
+        """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more)."""
         counted = self.query(
-            f"SELECT count(*) AS n FROM (SELECT 1 FROM lead_register WHERE {condition}"
-            f" LIMIT {COUNT_CAP + 1}) AS matches",
+            f"SELECT count(*) AS n FROM (SELECT FROM lead_register WHERE {condition}"
+            f" LIMIT {cap + 1}) AS matches",
             params,
         )
-        return counted[0]["n"], rows
+        return int(counted[0]["n"])
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:

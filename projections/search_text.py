@@ -24,7 +24,14 @@ one-term query. The ``tsquery`` (the index) finds a superset of those rows: ever
 bigram of the term's Chinese runs and every alphanumeric run of two characters or more (cut to
 ``MAX_LEXEME``, as a prefix); the view then checks each candidate with ``ILIKE`` per term, so that
 the answer equals a substring scan of the same rows. A term with nothing to index (one letter,
-punctuation only) is checked by the scan alone.
+punctuation only) is checked by the scan alone. A term whose ``tsquery`` finds no other row
+(``exact``: one or two Chinese characters, or an ASCII code of two to ``MAX_LEXEME`` letters and
+digits) needs no check, so such a search reads no row's text.
+
+A search with free text counts its matches up to ``MATCH_CAP`` and ranks them all, best first;
+when more match, it says so (the count is the cap) and lists them newest first, which needs to
+read only the rows of the page instead of every match (ranking reads every match's tokens, and
+a term held by nearly every row is held by thousands). Every match can still be paged to.
 
 Informant identities are never passed here: a view indexes only the fields it names.
 """
@@ -50,6 +57,10 @@ MAX_FIELD = 20_000
 _MAX_POSITION = 16_383
 _MAX_POSITIONS_PER_LEXEME = 256
 WEIGHTS = frozenset("ABCD")
+#: How many rows a search counts: a list up to COUNT_CAP; with free text up to MATCH_CAP, which
+#: it also ranks. Beyond the cap a search answers the cap plus one: "more than the cap".
+COUNT_CAP = 10_000
+MATCH_CAP = 2_000
 
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
@@ -107,20 +118,38 @@ def document(*fields: tuple[str | None, str]) -> str:
     return " ".join([f"'{lexeme}':{','.join(at)}" for lexeme, at in positions.items()])
 
 
+#: A term whose ``tsquery`` finds exactly the rows holding it as a substring (see ``exact``).
+_EXACT = re.compile(f"[{_HAN}]{{1,2}}|[a-z0-9]{{2,{MAX_LEXEME}}}")
+
+
 @dataclass(frozen=True)
 class Query:
-    """A free-text query: ``terms`` (each must be a substring of the row, for ``ILIKE``),
-    ``match`` (a ``tsquery`` finding a superset of those rows, or None if no term has anything
-    indexed) and ``rank`` (a ``tsquery`` for ``ts_rank``, or None)."""
+    """A free-text query: ``terms`` (each must be a substring of the row), ``match`` (a
+    ``tsquery`` finding a superset of those rows, or None if no term has anything indexed),
+    ``rank`` (a ``tsquery`` for ``ts_rank``, or None) and ``checked``: the terms the index may
+    over-match, to be checked with ``ILIKE`` (every term but the ``exact`` ones)."""
 
     terms: tuple[str, ...]
     match: str | None
     rank: str | None
+    checked: tuple[str, ...]
+
+
+def exact(term: str) -> bool:
+    """Whether ``match`` finds exactly the rows holding the (lower-cased) term, so that no
+    ``ILIKE`` check is needed: one or two Chinese characters (a stored unigram or bigram, and
+    two neighbouring Han characters are always in one run), or two to ``MAX_LEXEME`` ASCII
+    letters and digits (a prefix of a stored tail exactly when a substring of a stored
+    alphanumeric run, and any occurrence of such a term lies inside one run). ASCII only:
+    PostgreSQL's ``ILIKE`` and Python's ``lower`` may fold other letters differently. Exact
+    as long as a field is at most ``MAX_FIELD`` characters, as the API keeps them."""
+    return _EXACT.fullmatch(term) is not None
 
 
 def query(text: str) -> Query:
     """Tokenises query text exactly as ``document`` tokenises rows (see the module's doc)."""
     terms = tuple(dict.fromkeys(text.lower().split()))
+    checked = tuple(t for t in terms if not exact(t))
     required: list[str] = []
     words: list[str] = []
     for term in terms:
@@ -133,24 +162,31 @@ def query(text: str) -> Query:
                 required.append(f"{_quote(run[:MAX_LEXEME])}:*")
     required = list(dict.fromkeys(required))
     if not required:
-        return Query(terms, None, None)
+        return Query(terms, None, None, checked)
     match = " & ".join(required)
     extra = [w for w in dict.fromkeys(words) if w not in required]
     rank = f"({match}) | {' | '.join(extra)}" if extra else match
-    return Query(terms, match, rank)
+    return Query(terms, match, rank, checked)
+
+
+def count_cap(text: str | None) -> int:
+    """How far a search counts (see COUNT_CAP): with free text to match, MATCH_CAP."""
+    return MATCH_CAP if text and text.strip() else COUNT_CAP
 
 
 def ranked_page(table: str, key: str, columns: str, condition: str, newest: str) -> str:
     """A page of the rows matching ``condition``, best ``ts_rank`` first (against the query
     parameter ``rank``), then by ``newest`` (descending) and ``key``, each with ``matched``, the
-    number of matches. The ranking and the count read every match, but only its key, rank and
-    time: the page's full rows are read afterwards, for the page alone (a window count over the
-    full rows carried every column of every match through the sort, and spilled to disk for
-    thousands of matches). Parameters ``limit`` and ``offset``."""
+    number of matches up to ``MATCH_CAP + 1``: when that many match, the page is not the best
+    of them all, and the caller lists them otherwise. The ranking and the count read each match
+    (at most MATCH_CAP + 1), but only its key, rank and time: the page's full rows are read
+    afterwards, for the page alone (a window count over the full rows carried every column of
+    every match through the sort, and spilled to disk for thousands of matches). Parameters
+    ``limit`` and ``offset``."""
     return (
         f"WITH matches AS MATERIALIZED (SELECT {key} AS page_key,"
         " ts_rank(search_vec, %(rank)s::tsquery) AS page_rank,"
-        f" {newest} AS page_time FROM {table} WHERE {condition}),"
+        f" {newest} AS page_time FROM {table} WHERE {condition} LIMIT {MATCH_CAP + 1}),"
         " page AS (SELECT * FROM matches"
         " ORDER BY page_rank DESC, page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s)"
         f" SELECT {columns}, (SELECT count(*) FROM matches) AS matched"

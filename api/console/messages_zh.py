@@ -82,6 +82,10 @@ ZH: dict[str, str] = {
     "Filter": "筛选",
     "{total} leads": "共 {total} 条线索",
     "{total} cases": "共 {total} 件案件",
+    "More than {total} leads": "超过 {total} 条线索",
+    "More than {total} cases": "超过 {total} 件案件",
+    "More than {total} leads match: the newest first. Narrow the search to see the best matches"
+    " first.": "匹配的线索超过 {total} 条，按接收时间由新到旧排列；缩小搜索范围可按相关度排列。",
     "Received": "接收时间",
     "Summary": "摘要",
     "Responsible": "负责单位",

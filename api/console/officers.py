@@ -25,7 +25,13 @@ from api.console.web import (
     visible,
     wait_for,
 )
-from api.present import case_public, case_summary_public, event_public, lead_public
+from api.present import (
+    case_public,
+    case_summary_public,
+    event_public,
+    lead_public,
+    search_page,
+)
 from api.routers.cases import case_seizures
 from api.schemas import (
     AssistanceAnswer,
@@ -97,6 +103,13 @@ def workspace(p: SignedInPage, at: At = None, every: bool = False) -> Response:
     return p.render("workspace.html", ws=data, every=every, case_limit=WORKSPACE_CASES)
 
 
+def _counted(total: int, rows: list[dict[str, Any]], q: str, offset: int) -> dict[str, Any]:
+    """What a search page shows of its rows and count (``rows``, ``total``, ``more``,
+    ``offset``), as the API shows them."""
+    page = search_page(total, rows, q, PAGE_SIZE, offset)
+    return {"rows": rows, "total": page["total"], "more": page["more"], "offset": offset}
+
+
 # --- leads ----------------------------------------------------------------------------------------
 @router.get("/leads")
 def lead_register(
@@ -127,9 +140,7 @@ def lead_register(
     )
     return p.render(
         "leads.html",
-        rows=rows,
-        total=total,
-        offset=offset,
+        **_counted(total, rows, q, offset),
         size=PAGE_SIZE,
         filters=filters,
         options=_options(p),
@@ -326,9 +337,7 @@ def case_search(
     )
     return p.render(
         "cases.html",
-        rows=rows,
-        total=total,
-        offset=offset,
+        **_counted(total, rows, q, offset),
         size=PAGE_SIZE,
         filters=filters,
         options=_options(p),

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, etag
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.jsonresp import JSONResponse
-from api.present import lead_public
+from api.present import lead_public, search_page
 from api.schemas import (
     NO_NUL,
     CorroborationCreate,
@@ -30,6 +30,7 @@ from api.schemas.leads import InformantDisclosurePublic, LeadPagePublic, LeadPub
 from api.waiting import WaitFor, await_views
 from domain.access import lead_list_scope
 from domain.values import LeadSource, LeadStatus
+from projections.search_text import MATCH_CAP
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 WRITES = problems(*WRITE_WITH_BODY)
@@ -75,7 +76,9 @@ def list_leads(
             max_length=200,
             pattern=NO_NUL,
             description="Free text: summary, place, parties. Words apart (whitespace) must each"
-            " be found; with it, the best matches come first.",
+            f" be found; with it, the best matches come first when at most {MATCH_CAP:,} match,"
+            " else the"
+            " newest (`more`).",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -99,7 +102,7 @@ def list_leads(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": rows}
+    return search_page(total, rows, q, limit, offset)
 
 
 @router.get("/{lead_id:uuid}", response_model=LeadPublic, responses=problems(*READ))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
-from api.present import event_public
+from api.present import event_public, search_page
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.cases import CasePagePublic, WorkspacePublic
 from api.schemas.events import CaseEventsPublic
@@ -17,6 +17,7 @@ from api.visible import VisibleCaseId
 from api.waiting import WaitFor, await_views
 from domain.access import case_list_scope, case_list_visibility, require_workspace_reader
 from projections.cases import RELEVANCE, SORTABLE
+from projections.search_text import MATCH_CAP
 from projections.workspace import county_workspace
 
 router = APIRouter(prefix="/v1", tags=["views"])
@@ -63,7 +64,11 @@ def search_cases(
     ] = None,
     sort: Annotated[
         Literal["relevance", "recorded_at", "opened_at", "modified_at", "number", "value"] | None,
-        Query(description="Default: relevance with `q`, else recorded_at."),
+        Query(
+            description="Default: relevance with `q` (best match first when at most"
+            f" {MATCH_CAP:,} match,"
+            " else newest first: `more`), else recorded_at."
+        ),
     ] = None,
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -89,7 +94,7 @@ def search_cases(
         offset=offset,
         most=case_list_visibility(officer.actor),
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": rows}
+    return search_page(total, rows, q, limit, offset)
 
 
 @router.get(

@@ -6,6 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
+from projections import search_text
 from tests.api.conftest import XINGHE, YANGGAO, Api
 
 
@@ -82,3 +85,28 @@ def test_lead_register_by_chinese_terms(api: Api) -> None:
     assert ids(county=YANGGAO, q=plate) == []
     assert ids(q=f"{plate} 王五") == []  # the informant is not searched
     assert ids(q=f"{plate} 1234") == []
+
+
+def test_past_the_match_cap_the_page_says_more_and_every_match_can_be_paged_to(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plate = _plate()
+    opened = [_open(api, f"{plate}案{i}", "兴和售烟点") for i in range(4)]
+    last = opened[-1]["position"]
+
+    def page(**params: Any) -> dict[str, Any]:
+        r = api.get("officer", XINGHE, "/v1/cases", wait_for=last, q=plate, **params)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    assert (page()["total"], page()["more"]) == (4, False)
+    monkeypatch.setattr(search_text, "MATCH_CAP", 2)
+    first = page(limit=2)
+    assert (first["total"], first["more"]) == (2, True)  # "more than 2"
+    # Newest first then, and paging reaches every match.
+    newest = [c["id"] for c in reversed(opened)]
+    assert [c["case_id"] for c in first["items"]] == newest[:2]
+    assert [c["case_id"] for c in page(limit=2, offset=2)["items"]] == newest[2:]
+    leads = api.get("officer", XINGHE, "/v1/leads", q=plate).json()
+    assert (leads["total"], leads["more"]) == (0, False)

@@ -4,6 +4,7 @@ shows the domain's message next to the form, a record a county may not see is th
 from __future__ import annotations
 
 import re
+import uuid
 
 from tests.console.conftest import SHANGYI, TIANZHEN, XINGHE, YANGGAO, csrf_of
 
@@ -297,3 +298,17 @@ def test_an_invited_or_assisting_county_reads_the_case_summary_and_answers_it(cl
     assert answer.status_code == 303
     whole = xinghe.get(case_page).text
     assert 'id="case-access"' not in whole and "仓库" in whole and 'id="timeline"' in whole
+
+
+def test_a_search_past_the_match_cap_says_more_match_and_lists_the_newest(client_for, monkeypatch):
+    from projections import search_text
+
+    yanggao = client_for("officer", YANGGAO)
+    code = f"zq{uuid.uuid4().int % 10**9:09d}"
+    ids = [register_lead(yanggao, f"{code} 第{i}家店销售假烟") for i in range(3)]
+    page = yanggao.get("/leads", params={"q": code})
+    assert "共 3 条线索" in page.text and "超过" not in page.text
+    monkeypatch.setattr(search_text, "MATCH_CAP", 2)
+    page = yanggao.get("/leads", params={"q": code})
+    assert "匹配的线索超过 2 条" in page.text and "按接收时间由新到旧排列" in page.text
+    assert set(LEAD_LINK.findall(page.text)) == set(ids)  # every match on the page

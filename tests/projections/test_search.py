@@ -5,11 +5,17 @@ unchanged, and an informant is never indexed."""
 from __future__ import annotations
 
 import random
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from hypothesis import given as for_all
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from domain.access import ALL
 from domain.case import Case
@@ -17,8 +23,10 @@ from domain.jurisdiction import CaseNumberSequence
 from domain.lead import Lead
 from domain.values import Actor, Context, Role
 from jointcase.storage import init_database
+from projections import search_text
 from projections.base import BatchRunner
-from projections.search_text import document, query
+from projections.search_text import MAX_LEXEME, document, exact, like_patterns, query
+from tests.pg import scratch_database
 from tests.projections.conftest import Store
 
 COUNTIES = ("150924", "140221", "140222", "130725", "130728", "130708")
@@ -352,3 +360,124 @@ def test_a_database_from_before_the_tokens_upgrades_with_init_and_rebuild(store:
         v.reset()
     BatchRunner(store.app, chosen).catch_up()
     assert [r["case_id"] for r in view.search(visible_to=ALL, text="售烟")[1]] == [case_id]
+
+
+def test_exact_terms_are_one_or_two_chinese_characters_or_an_ascii_code() -> None:
+    """Only these skip the ILIKE check; anything else the index may over-match."""
+    for term in ("售", "售烟", "j1", "sf123456789012", "a" * MAX_LEXEME, "2024"):
+        assert exact(term), term
+    for term in ("兴和县", "蒙j1", "j", "zh-84", "-2024-", "a" * (MAX_LEXEME + 1), "é1", "%", "_"):
+        assert not exact(term), term
+    assert query("兴和 蒙J1 SF12").checked == ("蒙j1",)
+    assert query("兴和县 售烟").checked == ("兴和县",)
+
+
+#: Texts of a few Chinese characters, ASCII letters of both cases, digits and separators, so
+#: that terms drawn from them often occur, and alphanumeric runs grow past MAX_LEXEME.
+_HAN = "兴和售烟走私"
+_ASCII = "aJk19"
+_TEXT = st.text(alphabet=_HAN + _ASCII + " -、_%", max_size=120)
+
+
+@st.composite
+def _text_and_terms(draw: Any) -> tuple[str, list[str]]:
+    """A text, and exact terms: pieces of the text and made-up ones."""
+    text = draw(_TEXT)
+    terms = draw(
+        st.lists(
+            st.one_of(
+                st.text(_HAN, min_size=1, max_size=2), st.text(_ASCII, min_size=2, max_size=40)
+            ),
+            max_size=4,
+        )
+    )
+    for _ in range(draw(st.integers(0, 6))):
+        if text:
+            start = draw(st.integers(0, len(text) - 1))
+            terms.append(text[start : start + draw(st.integers(1, MAX_LEXEME + 2))])
+    return text, [t for t in terms if exact(t.lower())]
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[psycopg.Connection[Any]]:
+    """A connection to an empty database: the tokens are checked by PostgreSQL itself."""
+    with scratch_database("jointcase_tokens") as scratch:
+        assert scratch.database_url
+        with psycopg.connect(scratch.database_url) as conn:
+            yield conn
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=400)
+@for_all(_text_and_terms())
+def test_an_exact_term_finds_exactly_what_a_substring_scan_finds(
+    pg: psycopg.Connection[Any], text_and_terms: tuple[str, list[str]]
+) -> None:
+    """For an ``exact`` term, the ``tsquery`` against the stored tokens answers what ``ILIKE``
+    and Python's substring test answer, so the views may skip the ILIKE check."""
+    text, terms = text_and_terms
+    stored = document((text, "A"))
+    for term in terms:
+        found = query(term)
+        assert found.checked == () and found.match is not None
+        row = pg.execute(
+            "SELECT %s::tsvector @@ %s::tsquery, %s ILIKE %s",
+            (stored, found.match, text, like_patterns([term.lower()])[0]),
+        ).fetchone()
+        assert row is not None
+        assert row[0] == row[1] == (term.lower() in text.lower()), (text, term)
+
+
+def test_past_the_match_cap_the_count_says_more_and_paging_reaches_every_match(
+    store: Store, corpus: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond MATCH_CAP a free-text search counts the cap plus one and lists the newest
+    first; every match is still on some page, once; at or below the cap, exact and ranked."""
+    monkeypatch.setattr(search_text, "MATCH_CAP", 7)
+    for view, text, key, newest in (
+        (store.views.case_search, case_text, "case_id", "recorded_at"),
+        (store.views.leads, lead_text, "lead_id", "received_at"),
+    ):
+        everything = view.search(visible_to=ALL, limit=10_000)[1]
+        for q in ("走私", "兴和", "中华", "售烟 案", "号", "蒙j", "芙蓉王案"):
+            expected = substring_scan(everything, text, q, key)
+            total, first = view.search(visible_to=ALL, text=q, limit=5)
+            assert total == min(len(expected), 8), (q, total, len(expected))
+            paged: list[Any] = []
+            for offset in range(0, len(expected) + 5, 5):
+                counted, rows = view.search(visible_to=ALL, text=q, limit=5, offset=offset)
+                assert counted == total
+                paged += [r[key] for r in rows]
+            assert sorted(paged, key=str) == sorted(expected, key=str), q
+            if len(expected) > 7:  # newest first, as without free text
+                times = [r[newest] for r in first]
+                assert times == sorted(times, reverse=True), q
+
+
+def test_compacting_keeps_every_row_and_frees_the_pages_of_old_versions(
+    store: Store, corpus: dict[str, Any]
+) -> None:
+    """What a rebuild does at its end (``finish_rebuild``): the rows updated batch after batch
+    leave their old versions behind, which a search would read past."""
+    views = (store.views.case_search, store.views.leads)
+
+    def pages(table: str) -> int:
+        row = views[0].query("SELECT pg_relation_size(%s::regclass) / 8192 AS n", (table,))[0]
+        return int(row["n"])
+
+    with views[0].datastore.transaction(commit=True) as curs:
+        for _ in range(6):
+            curs.execute("UPDATE case_search SET version = version")
+            curs.execute("UPDATE lead_register SET version = version")
+    bloated = {table: pages(table) for table in ("case_search", "lead_register")}
+    found = [v.search(visible_to=ALL, text="走私", limit=10_000) for v in views]
+    for _ in range(20):  # versions a running transaction (an autoanalyze) may see are kept
+        for view in views:
+            view.finish_rebuild(store.app.name)
+        if all(pages(table) * 3 < before for table, before in bloated.items()):
+            break
+        time.sleep(0.5)
+    assert {table: pages(table) * 3 < before for table, before in bloated.items()} == {
+        "case_search": True,
+        "lead_register": True,
+    }
+    assert [v.search(visible_to=ALL, text="走私", limit=10_000) for v in views] == found
