@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, etag
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.jsonresp import JSONResponse
+from api.offload import OffloadedRoute
 from api.present import lead_public
 from api.schemas import (
     NO_NUL,
@@ -31,7 +32,7 @@ from api.waiting import WaitFor, await_views
 from domain.access import lead_list_scope
 from domain.values import LeadSource, LeadStatus
 
-router = APIRouter(prefix="/v1/leads", tags=["leads"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1/leads", tags=["leads"])
 WRITES = problems(*WRITE_WITH_BODY)
 WRITES_WITHOUT_BODY = problems(*WRITE)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
+from api.offload import OffloadedRoute
 from api.present import event_public
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.cases import CasePagePublic, WorkspacePublic
@@ -19,7 +20,7 @@ from domain.access import case_list_scope, case_list_visibility, require_workspa
 from projections.cases import RELEVANCE, SORTABLE
 from projections.workspace import county_workspace
 
-router = APIRouter(prefix="/v1", tags=["views"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["views"])
 County = Annotated[str | None, Query(pattern=r"^\d{6}$")]
 
 
