@@ -318,11 +318,16 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def write_request(request: Request, officer: CurrentOfficer) -> Write:
-    """A write request: who may record what is the use case's rule, not the route's. Its
-    sub-dependencies are only the authenticated officer (each one is a node FastAPI resolves
-    on every request); the request's fingerprint is worked out only when it carries an
+async def write_request(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Write:
+    """A write request: who may record what is the use case's rule, not the route's. Its one
+    sub-dependency is the bearer credentials (each is a node FastAPI resolves on every
+    request): the officer is authenticated by calling `current_officer`, not through a node of
+    its own; the request's fingerprint is worked out only when it carries an
     Idempotency-Key, the only time it is compared."""
+    officer = await current_officer(request, credentials)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 200 and key.isprintable()):
         raise ApiProblem(

@@ -155,7 +155,7 @@ def serve(
         fail(str(e))
         return
     _print_first_run(settings, db, host or settings.host, port or settings.port)
-    from jointcase.logs import configure
+    from jointcase.logs import configure, logging_config
 
     configure()
     uvicorn.run(
@@ -164,7 +164,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        log_config=None,
+        log_config=logging_config(),  # applied in every worker process as well
         # X-Forwarded-For is honoured by the app itself, from JOINTCASE_TRUSTED_PROXIES only
         # (uvicorn's default would trust 127.0.0.1 and read FORWARDED_ALLOW_IPS).
         proxy_headers=False,

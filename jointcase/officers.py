@@ -11,7 +11,6 @@ keeps checked tokens in memory (`jointcase/token_cache.py`) forgets them at once
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -109,7 +108,7 @@ class OfficerStore:
                 conn.execute(statement)
 
     def token_hash(self, token: str) -> bytes:
-        return hmac.new(self.pepper, token.encode(), hashlib.sha256).digest()
+        return hmac.digest(self.pepper, token.encode(), "sha256")
 
     @staticmethod
     def channel(conn: Connection[Any]) -> str:

@@ -19,13 +19,14 @@ from api.console.web import (
     refusal_status,
     visible,
 )
+from api.offload import OffloadedRoute
 from api.schemas import LiaisonCreate
 from api.schemas.officers import OfficerCreate, PasswordSet
 from domain.access import require_officer_manager
 from domain.errors import DomainError
 from domain.values import Role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 
 
 def _officers_page(p: Page, status: int = 200, **values: Any) -> Response:

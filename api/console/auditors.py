@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from api.console.web import SignedInPage, local_moment, visible
+from api.offload import OffloadedRoute
 from api.present import case_public, event_public, lead_public
 from api.routers.cases import case_seizures
 from api.schemas import IsoDateTime
@@ -20,7 +21,7 @@ from jointcase.checkpoints import Checkpoints
 from jointcase.storage import chain_signer, resolve_database
 from projections.chain import verify
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 PAGE = 50
 
 

@@ -21,10 +21,11 @@ from api.console.web import (
     set_cookie,
     signins,
 )
+from api.offload import OffloadedRoute
 from domain.values import Role
 from jointcase.signin import SignInRefused, TooManyAttempts
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 Next = Annotated[str, Query(max_length=500)]
 
 

@@ -28,12 +28,13 @@ from api.console.web import (
     visible,
     wait_for,
 )
+from api.offload import OffloadedRoute
 from api.schemas.rewards import AdjustmentCreate, ApprovalCreate, ClaimCreate, PaymentCreate
 from domain.contributions import ProposalLine
 from domain.errors import DomainError
 from service.store import Written
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 County = Annotated[str, Path(pattern=r"^\d{6}$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Quarter = Annotated[int, Path(ge=1, le=4)]

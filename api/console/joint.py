@@ -30,6 +30,7 @@ from api.console.web import (
     wait_for,
     with_position,
 )
+from api.offload import OffloadedRoute
 from api.schemas.findings import DecisionCreate
 from api.schemas.meetings import MeetingCreate
 from api.schemas.operations import (
@@ -42,7 +43,7 @@ from domain.accountability import DECISIONS
 from domain.errors import DomainError
 from service.store import Written
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
 PAGE_SIZE = 50

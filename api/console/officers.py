@@ -25,6 +25,7 @@ from api.console.web import (
     visible,
     wait_for,
 )
+from api.offload import OffloadedRoute
 from api.present import (
     case_public,
     case_summary_public,
@@ -75,7 +76,7 @@ from domain.values import (
 from projections.workspace import county_workspace
 from service.store import Written
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
 PAGE_SIZE = 50
 

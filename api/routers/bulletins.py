@@ -11,9 +11,10 @@ from starlette.responses import Response
 from api.bulletin_page import bulletin_html
 from api.deps import CurrentOfficer, ServicesDep, WriteDep
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas.bulletins import BulletinIssued, BulletinPublic
 
-router = APIRouter(prefix="/v1", tags=["bulletins"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["bulletins"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
 QuarterNumber = Annotated[int, Path(ge=1, le=4)]
 _HTML = {"text/html": {"schema": {"type": "string", "description": "The bulletin as a page."}}}

@@ -18,6 +18,7 @@ from api.deps import (
     etag,
 )
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
+from api.offload import OffloadedRoute
 from api.present import case_public, case_summary_public, event_public
 from api.schemas import (
     AssistanceAnswer,
@@ -41,7 +42,7 @@ from domain.case import Case
 from domain.case_summary import CaseSummary
 from domain.values import to_sticks
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1/cases", tags=["cases"])
 
 
 def case_seizures(services: Services, case: Case) -> list[dict[str, Any]]:

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas.contributions import CaseLedgerPublic, CountyLedgerPublic
 from api.waiting import WaitFor, await_views
 
-router = APIRouter(prefix="/v1", tags=["contributions"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["contributions"])
 
 
 @router.get(

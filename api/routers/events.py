@@ -17,6 +17,7 @@ from starlette.responses import StreamingResponse
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
 from api.jsonresp import JSONResponse, dumps
+from api.offload import OffloadedRoute
 from api.present import EVENT_COLUMNS, event_public, event_row
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.events import AuditPagePublic, ChainHeadPublic, EventLogPublic, VerificationPublic
@@ -25,7 +26,7 @@ from domain.access import audit_scope, require_auditor
 from jointcase.storage import chain_signer, resolve_database
 from projections.chain import verify
 
-router = APIRouter(prefix="/v1", tags=["audit"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["audit"])
 _EXPORTS: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The matching events: JSON (a page), or every match as CSV or JSON Lines "

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from api.deps import CurrentOfficer, RequestContext, ServicesDep, Write, WriteDep, parse_if_match
 from api.errors import WRITE, WRITE_WITH_BODY, ApiProblem, problems
+from api.offload import OffloadedRoute
 from api.schemas import ReasonBody, WriteResult
 from api.schemas.evidence import EvidenceFilePublic, EvidenceListPublic, EvidenceWritten
 from api.uploads import receive_upload
@@ -24,7 +25,7 @@ from service.evidence import EvidenceCorrupted, FileOnRecord, Record
 from service.store import Written
 
 log = logging.getLogger("jointcase.evidence")
-router = APIRouter(tags=["evidence files"])
+router = APIRouter(route_class=OffloadedRoute, tags=["evidence files"])
 Sha256 = Annotated[
     str,
     Path(

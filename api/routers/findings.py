@@ -11,11 +11,12 @@ from starlette.responses import Response
 
 from api.deps import CurrentOfficer, RequestContext, ServicesDep, WriteDep, etag
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas import WriteResult
 from api.schemas.findings import DecisionCreate, FindingList, FindingPublic, ScanPublic
 from api.waiting import WaitFor, await_views
 
-router = APIRouter(prefix="/v1", tags=["findings"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["findings"])
 
 
 @router.post("/findings/scan", response_model=ScanPublic, responses=problems(401, 403, 409))

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from api.deps import ServicesDep
 from api.errors import problem, problems
+from api.offload import OffloadedRoute
 from api.schemas.reference import HealthPublic, ReadyPublic
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=OffloadedRoute, tags=["health"])
 
 
 @router.get("/health", response_model=HealthPublic)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, etag
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.jsonresp import JSONResponse
+from api.offload import OffloadedRoute
 from api.present import lead_public, search_page
 from api.schemas import (
     NO_NUL,
@@ -32,7 +33,7 @@ from domain.access import lead_list_scope
 from domain.values import LeadSource, LeadStatus
 from projections.search_text import MATCH_CAP
 
-router = APIRouter(prefix="/v1/leads", tags=["leads"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1/leads", tags=["leads"])
 WRITES = problems(*WRITE_WITH_BODY)
 WRITES_WITHOUT_BODY = problems(*WRITE)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import READ, problems
+from api.offload import OffloadedRoute
 from api.schemas.notifications import (
     DeliveryListPublic,
     MarkedRead,
@@ -20,7 +21,7 @@ from api.schemas.notifications import (
 )
 from jointcase.notifications import NotificationStore
 
-router = APIRouter(prefix="/v1", tags=["notifications"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["notifications"])
 #: Ids are PostgreSQL bigints.
 NotificationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
+from api.offload import OffloadedRoute
 from api.schemas.officers import (
     OfficerCreate,
     OfficerIssued,
@@ -19,7 +20,7 @@ from api.schemas.officers import (
 )
 from jointcase.officers import Officer, RevocationUnconfirmed
 
-router = APIRouter(prefix="/v1", tags=["officers"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["officers"])
 
 
 @router.post(

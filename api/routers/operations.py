@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas import WriteResult
 from api.schemas.operations import (
     AttachedCaseCreate,
@@ -20,7 +21,7 @@ from api.schemas.operations import (
 )
 from api.waiting import WaitFor, await_views
 
-router = APIRouter(prefix="/v1", tags=["joint operations"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["joint operations"])
 
 
 @router.post(

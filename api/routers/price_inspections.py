@@ -7,11 +7,12 @@ from starlette.responses import Response
 
 from api.deps import CurrentOfficer, ServicesDep, WriteDep
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas import WriteResult
 from api.schemas.price_inspections import InspectionCreate, InspectionList
 from api.waiting import WaitFor, await_views
 
-router = APIRouter(prefix="/v1", tags=["price inspections"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["price inspections"])
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
+from api.offload import OffloadedRoute
 from api.schemas.proofs import (
     CheckpointPublic,
     ConsistencyProofPublic,
@@ -19,7 +20,7 @@ from domain.access import require_audit_reader, require_auditor
 from jointcase.checkpoints import Checkpoint, Checkpoints, ProofError
 from jointcase.storage import chain_signer, resolve_database
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1/audit", tags=["audit"])
 Size = Annotated[int | None, Query(ge=1, le=2**62, description="A checkpoint's tree size.")]
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag
 from api.errors import READ, WRITE_WITH_BODY, problems
+from api.offload import OffloadedRoute
 from api.schemas import JurisdictionCreate, JurisdictionEnd, LiaisonCreate, WriteResult
 from api.schemas.reference import (
     JurisdictionListPublic,
@@ -14,7 +15,7 @@ from api.schemas.reference import (
 )
 from domain.jurisdiction import UnitData, check_code
 
-router = APIRouter(prefix="/v1", tags=["reference data"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["reference data"])
 WRITES = problems(*WRITE_WITH_BODY)
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from api.deps import CurrentOfficer, ServicesDep, Write, WriteDep, etag
 from api.errors import problems
+from api.offload import OffloadedRoute
 from api.schemas import WriteResult
 from api.schemas.rewards import (
     AdjustmentCreate,
@@ -26,7 +27,7 @@ from api.waiting import WaitFor, await_views
 from domain.contributions import ProposalLine
 from domain.reward_policy import RewardPolicy
 
-router = APIRouter(prefix="/v1", tags=["rewards"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["rewards"])
 #: What a reward step can answer besides 200: not allowed, no such reward, refused by a rule
 #: (or an idempotency key in use), a stale If-Match, invalid input.
 STEP_PROBLEMS = problems(401, 403, 404, 409, 412, 422)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentOfficer, ServicesDep
 from api.errors import ApiProblem, problems
+from api.offload import OffloadedRoute
 from api.present import event_public, search_page
 from api.schemas import NO_NUL, IsoDateTime
 from api.schemas.cases import CasePagePublic, WorkspacePublic
@@ -20,7 +21,7 @@ from projections.cases import RELEVANCE, SORTABLE
 from projections.search_text import MATCH_CAP
 from projections.workspace import county_workspace
 
-router = APIRouter(prefix="/v1", tags=["views"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/v1", tags=["views"])
 County = Annotated[str | None, Query(pattern=r"^\d{6}$")]
 
 
