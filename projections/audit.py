@@ -110,6 +110,39 @@ FROM computed c WHERE e.position = c.position AND e.visible_to <> array_remove(c
 """
 
 
+class Readers:
+    """Who reads each event of a batch, as array text for the COPY. An event of a lead or a
+    case is read by the counties that read its record (``pairs``, as of the batch's end),
+    less those whose link was released before it; these are the same for every event of a
+    record with no such release, so they are worked out once per record, and each distinct
+    list is written out once."""
+
+    def __init__(self, pairs: dict[UUID, list[tuple[str, int | None]]]) -> None:
+        self.pairs = pairs
+        self.unbounded: dict[UUID, str] = {}  # record -> its readers' text, when no link ends
+        self.texts: dict[tuple[str, ...], str] = {}
+
+    def of(self, event: Any, aggregate_type: str, record: UUID, position: int) -> str:
+        if aggregate_type not in ("Lead", "Case"):
+            return self._text(counties_granted(event_access(event).grant))
+        known = self.unbounded.get(record)
+        if known is not None:
+            return known
+        pairs = self.pairs.get(record, ())
+        counties = {c for c, until in pairs if until is None or position < until}
+        text = self._text(counties)
+        if all(until is None for _, until in pairs):
+            self.unbounded[record] = text
+        return text
+
+    def _text(self, counties: set[str]) -> str:
+        key = tuple(sorted(counties))
+        text = self.texts.get(key)
+        if text is None:
+            text = self.texts[key] = text_array(key)
+        return text
+
+
 class AuditView(View):
     name = "audit"
     tables = ("audit_events", "audit_access", "audit_merges", "audit_recompute")
@@ -247,11 +280,12 @@ class AuditView(View):
             for sql, params in statements:
                 cursor.execute(sql, params)
         # (JIT is off on the views' connections: projections/registry.py)
-        pairs: dict[str, list[tuple[str, int | None]]] = {}
+        pairs: dict[UUID, list[tuple[str, int | None]]] = {}
         if records:
             cursor.execute(_PAIRS, {"ids": sorted(records)})
             for row in cursor.fetchall():
-                pairs.setdefault(str(row["id"]), []).append((row["county"], row["until"]))
+                pairs.setdefault(row["id"], []).append((row["county"], row["until"]))
+        readers = Readers(pairs)
         with cursor.copy(f"COPY audit_events ({self.COLUMNS}) FROM STDIN") as copy:
             copy.set_types(self.COPY_TYPES)
             for event, tracking, n in batch:
@@ -260,16 +294,6 @@ class AuditView(View):
                 actor = getattr(event, "actor", None)
                 case_id, lead_id, reason = event_refs(event, aggregate_type)
                 position = tracking.notification_id
-                if aggregate_type in ("Lead", "Case"):
-                    readers = sorted(
-                        {
-                            county
-                            for county, until in pairs.get(str(n.originator_id), ())
-                            if until is None or position < until
-                        }
-                    )
-                else:
-                    readers = sorted(counties_granted(event_access(event).grant))
                 copy.write_row(
                     (
                         position,
@@ -286,7 +310,7 @@ class AuditView(View):
                         lead_id,
                         reason.replace("\x00", "\ufffd") if reason else reason,
                         event_data(event).decode(),
-                        text_array(readers),
+                        readers.of(event, aggregate_type, event.originator_id, position),
                     )
                 )
         if self.rebuilding:
