@@ -21,7 +21,7 @@ from domain.access import (
     lead_access_change,
 )
 from domain.records import event_refs
-from projections.access import apply_change, initial, initial_full
+from projections.access import GrantFold, initial, initial_full
 from projections.base import Batch, BatchProjection, View, text_array
 from service.log import event_data
 
@@ -269,16 +269,18 @@ class AuditView(View):
         each earlier event of a record whose readers changed."""
         after = batch[0].tracking.notification_id - 1
         statements: list[tuple[str, tuple[Any, ...]]] = []
+        grants = GrantFold("audit_access", "aggregate_id", levels=True)
         dirty: set[UUID] = set()
         records: set[Any] = set()
         for event, tracking, n in batch:
             kind = type(event).__qualname__
             if kind.startswith(("Lead.", "Case.")):
-                statements.extend(self._access(event, kind, tracking, dirty))
+                statements.extend(self._access(event, kind, tracking, grants, dirty))
                 records.add(n.originator_id)
         with cursor.connection.pipeline():
             for sql, params in statements:
                 cursor.execute(sql, params)
+        grants.write(cursor)
         # (JIT is off on the views' connections: projections/registry.py)
         pairs: dict[UUID, list[tuple[str, int | None]]] = {}
         if records:
@@ -341,10 +343,11 @@ class AuditView(View):
 
     @staticmethod
     def _access(
-        event: Any, kind: str, tracking: Any, dirty: set[UUID]
+        event: Any, kind: str, tracking: Any, grants: GrantFold, dirty: set[UUID]
     ) -> list[tuple[str, tuple[Any, ...]]]:
-        """The statements that keep a lead's or case's own grants and merge links; ``dirty``
-        collects the records whose events' readers must be set again."""
+        """The statements that make a lead's or case's access row and keep its merge links;
+        its grants' changes go to ``grants``; ``dirty`` collects the records whose events'
+        readers must be set again."""
         record = event.originator_id
         change = (
             lead_access_change(event) if kind.startswith("Lead.") else case_access_change(event)
@@ -357,8 +360,8 @@ class AuditView(View):
                     (record, event.county, *initial(change), initial_full(change)),
                 )
             ]
-        statements = apply_change("audit_access", "aggregate_id", record, change, levels=True)
-        if statements or kind in MERGE_EVENTS:
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        if grants.add(record, change) or kind in MERGE_EVENTS:
             dirty.add(record)
         if kind == "Case.CaseAbsorbed":
             statements.append(

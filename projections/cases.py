@@ -11,7 +11,7 @@ import psycopg
 
 from domain.access import ALL, Visibility, case_access_change, case_readers
 from domain.case_summary import summary_row
-from projections.access import apply_change, initial, initial_full
+from projections.access import GrantFold, initial, initial_full
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import (
     count_cap,
@@ -151,6 +151,7 @@ class CaseSearchView(View):
         statements: list[tuple[str, tuple[Any, ...]]] = []
         folded: dict[Any, list[Any]] = {}  # case id -> [seizures, sticks, value, version, time]
         touched: set[Any] = set()  # cases whose grants or merges may have changed
+        grants = GrantFold("case_search", "case_id", levels=True)
         for event, _, _ in batch:
             kind = type(event).__qualname__
             if not kind.startswith("Case."):
@@ -164,13 +165,8 @@ class CaseSearchView(View):
                 handler = HANDLERS.get(kind)
                 if handler is not None:
                     statements.append(handler(event))
-                change = case_access_change(event)
                 if kind != "Case.Opened":
-                    statements.extend(
-                        apply_change(
-                            "case_search", "case_id", event.originator_id, change, levels=True
-                        )
-                    )
+                    grants.add(event.originator_id, case_access_change(event))
                     touched.add(event.originator_id)
                     survivor = getattr(event, "survivor_id", None)
                     if survivor is not None:
@@ -182,6 +178,7 @@ class CaseSearchView(View):
         with cursor.connection.pipeline():
             for sql, params in statements:
                 cursor.execute(sql, clean(params))
+        grants.write(cursor)
         if touched:
             refresh_readers(cursor, touched)
         if folded:

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from domain.access import ALL, lead_access_change
-from projections.access import apply_change, initial
+from projections.access import GrantFold, initial
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import count_cap, document, like_patterns, query, ranked_page
 
@@ -95,6 +95,7 @@ class LeadRegisterView(View):
         """Changes run in order; each lead's version and time are folded over the batch and
         written once per lead touched (most lead events change nothing else)."""
         latest: dict[Any, tuple[int, Any]] = {}  # lead id -> (version, time) of its last event
+        grants = GrantFold("lead_register", "lead_id")
         with cursor.connection.pipeline():
             for event, _, _ in batch:
                 kind = type(event).__qualname__
@@ -103,7 +104,9 @@ class LeadRegisterView(View):
                 for sql, params in _statements(kind, event):
                     cursor.execute(sql, clean(params))
                 if kind != "Lead.Registered":
+                    grants.add(event.originator_id, lead_access_change(event))
                     latest[event.originator_id] = (event.originator_version, event.timestamp)
+        grants.write(cursor)
         if latest:
             cursor.executemany(
                 "UPDATE lead_register SET version = %s, modified_at = %s WHERE lead_id = %s",
@@ -199,7 +202,8 @@ class LeadRegisterView(View):
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    """The row changes one lead event makes (besides version and time: see ``apply``)."""
+    """The row changes one lead event makes (besides version, time and grants: see
+    ``apply``)."""
     out: list[tuple[str, tuple[Any, ...]]] = []
     if kind == "Lead.Registered":
         out.append(
@@ -236,7 +240,6 @@ def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:
             )
         )
         return out
-    out.extend(apply_change("lead_register", "lead_id", e.originator_id, lead_access_change(e)))
     state = _REFERRAL_EVENTS.get(kind)
     if state is not None:
         out.append(
