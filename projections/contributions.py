@@ -17,6 +17,8 @@ from projections.base import Batch, BatchProjection, View, clean
 from projections.statements import Statement
 
 COLUMNS = "position, kind, county, officer_id, case_id, lead_id, recorded_at, sticks, value"
+#: How the COPY writes each column (given once: psycopg otherwise looks up a dumper per value).
+COPY_TYPES = ("int8", "text", "text", "text", "uuid", "uuid", "timestamptz", "int8", "numeric")
 
 CONTRIBUTION_KINDS: dict[str, tuple[str, bool]] = {  # event -> (kind, about a case?)
     "Lead.Registered": ("lead_registered", False),
@@ -95,6 +97,7 @@ class ContributionsView(View):
                     cursor.execute(sql, clean(params))
         if contributions:
             with cursor.copy(f"COPY contributions ({COLUMNS}) FROM STDIN") as copy:
+                copy.set_types(COPY_TYPES)
                 for row in contributions:
                     copy.write_row(row)
 

@@ -19,6 +19,11 @@ COLUMNS = (
     "case_id, case_version, seizure_id, county, officer_id, brand, specification, sticks, value,"
     " price_basis, disposition, place, seized_at, recorded_at"
 )
+#: How the COPY writes each column (given once: psycopg otherwise looks up a dumper per value).
+COPY_TYPES = (
+    *("uuid", "int4", "uuid", "text", "text", "text", "text", "int8", "numeric", "text"),
+    *("text", "text", "timestamptz", "timestamptz"),
+)
 
 
 class SeizuresView(View):
@@ -53,6 +58,7 @@ class SeizuresView(View):
         if not rows:
             return
         with cursor.copy(f"COPY case_seizures ({COLUMNS}) FROM STDIN") as copy:
+            copy.set_types(COPY_TYPES)
             for row in rows:
                 copy.write_row(clean(row))
 
