@@ -199,14 +199,18 @@ class View(PostgresTrackingRecorder):
                 )
 
     def create_query_indexes(self) -> None:
-        """Builds the query indexes (those there already are left as they are), then gathers
-        the planner's statistics of the view's tables, which a rebuild has just filled."""
+        """Builds the query indexes (those there already are left as they are), then vacuums
+        the view's tables, which a rebuild has just filled: this marks their pages all-visible,
+        without which an index-only scan (a bulletin's sums, a search's count) reads the row of
+        every index entry and the planner prefers other plans, until autovacuum gets to them;
+        and gathers the planner's statistics."""
         with self.datastore.transaction(commit=True) as curs:
             for statement in self.query_index_statements():
                 curs.execute(statement)
+        with self.datastore.get_connection() as conn:  # in autocommit: VACUUM needs it
             for table in self.tables:
-                curs.execute(
-                    SQL("ANALYZE {0}.{1}").format(
+                conn.execute(
+                    SQL("VACUUM (ANALYZE) {0}.{1}").format(
                         Identifier(self.datastore.schema), Identifier(table)
                     )
                 )
