@@ -39,7 +39,15 @@ REFERRAL_ANSWERS = (
     "Lead.ReferralWithdrawn",
     "Lead.FeedbackGiven",
 )
-REFERRAL_ANSWERS_SQL = ", ".join(f"'{t}'" for t in REFERRAL_ANSWERS)
+
+
+def sql_literals(types: tuple[str, ...]) -> str:
+    """Event types as SQL literals: the planner matches them against a partial index's
+    condition, which it cannot do for a parameter."""
+    return ", ".join(f"'{t}'" for t in types)
+
+
+REFERRAL_ANSWERS_SQL = sql_literals(REFERRAL_ANSWERS)
 
 #: The merge events that change who reads a case's history (a link made or released).
 MERGE_EVENTS = frozenset(

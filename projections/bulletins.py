@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from domain.values import CaseType, describe_sticks
-from projections.audit import REFERRAL_ANSWERS_SQL, AuditView
+from projections.audit import REFERRAL_ANSWERS_SQL, AuditView, sql_literals
 from projections.bulletin_issues import BulletinIssuesView
 
 TYPES = (
@@ -82,12 +82,6 @@ CASE_CHANGES = (
 )
 
 
-def _literals(types: tuple[str, ...]) -> str:
-    """Event types as SQL literals: the planner matches them against the partial indexes'
-    conditions, which it cannot do for a parameter."""
-    return ", ".join(f"'{t}'" for t in types)
-
-
 #: Whether a case was opened by the county (its opening, ``audit_events_openings``).
 _OWN = """EXISTS (SELECT 1 FROM audit_events o WHERE o.event_type = 'Case.Opened'
     AND o.aggregate_id = q.aggregate_id AND o.subject_county = %(county)s)"""
@@ -102,7 +96,7 @@ SELECT count(*) FILTER (WHERE event_type = 'Case.Opened') AS opened,
     AND (county = %(county)s OR {_OWN})) AS jointly_handled,
   count(*) FILTER (WHERE event_type = 'Case.ReferredToPolice' AND {_OWN}) AS referred_to_police
 FROM audit_events q
-WHERE event_type IN ({_literals(("Case.Opened", *CASE_CHANGES))})
+WHERE event_type IN ({sql_literals(("Case.Opened", *CASE_CHANGES))})
   AND recorded_at >= %(start)s AND recorded_at < %(end)s AND position <= %(as_of)s
   AND (event_type <> 'Case.Opened' OR subject_county = %(county)s)"""
 #: The county's seizures in the quarter by the type of their case (from its opening; "other"

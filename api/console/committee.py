@@ -25,6 +25,7 @@ from api.console.web import (
     go,
     refusal_status,
     run_form,
+    shown_again,
     visible,
     wait_for,
 )
@@ -166,13 +167,7 @@ def file_claim(form: SignedInForm, case_id: UUID) -> Response:
         ClaimCreate,
         {"case_id": case_id, "note": form.get("note")},
         lambda b: p.services.app.file_reward_claim(b.case_id, b.note, p.ctx()),
-        lambda fid, message: _case_page(
-            p,
-            case_id,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        ),
+        shown_again(form, lambda **shown: _case_page(p, case_id, **shown)),
         lambda w: f"/rewards/{w.id}",
     )
 
@@ -202,9 +197,7 @@ def _step(
         model,
         body,
         lambda b: run(p, b),
-        lambda fid, message: _reward_page(
-            p, reward_id, refusal_status(p.request), errors={fid: message}, **kept
-        ),
+        lambda fid, message: _reward_page(p, reward_id, errors={fid: message}, **kept),
         lambda _: f"/rewards/{reward_id}",
     )
 

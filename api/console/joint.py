@@ -8,6 +8,7 @@ refusal shows its message next to the form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,9 +24,9 @@ from api.console.web import (
     SignedInPage,
     go,
     local_moment,
-    refusal_status,
     refused,
     run_form,
+    shown_again,
     visible,
     wait_for,
     with_position,
@@ -209,22 +210,13 @@ def _finding_page(p: Page, finding_id: UUID, status: int = 200, **values: Any) -
 def decide_finding(form: SignedInForm, finding_id: UUID) -> Response:
     p = form.page
 
-    def again(fid: str, message: str) -> Response:
-        return _finding_page(
-            p,
-            finding_id,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        )
-
     return run_form(
         form,
         "f-decide",
         DecisionCreate,
         {"decision": form.get("decision"), "reason": form.get("reason")},
         lambda b: p.services.app.decide_finding(finding_id, b.decision, b.reason, p.ctx()),
-        again,
+        shown_again(form, lambda **shown: _finding_page(p, finding_id, **shown)),
         lambda _: f"/findings/{finding_id}",
     )
 
@@ -267,14 +259,7 @@ def plan_operation(form: SignedInForm) -> Response:
             plan=b.plan,
         )
 
-    def again(fid: str, message: str) -> Response:
-        return _operations(
-            p,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        )
-
+    again = shown_again(form, lambda **shown: _operations(p, **shown))
     return run_form(
         form, "f-plan", OperationCreate, data, act, again, lambda w: f"/operations/{w.id}"
     )
@@ -298,20 +283,9 @@ def _operation_page(
     )
 
 
-def _operation_again(form: Form, operation_id: UUID) -> Any:
+def _operation_again(form: Form, operation_id: UUID) -> Callable[[str, str], Response]:
     """The operation's page again with a refusal next to the form that was sent."""
-    p = form.page
-
-    def again(fid: str, message: str) -> Response:
-        return _operation_page(
-            p,
-            operation_id,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        )
-
-    return again
+    return shown_again(form, lambda **shown: _operation_page(form.page, operation_id, **shown))
 
 
 @router.post("/operations/{operation_id:uuid}/cases")
@@ -378,14 +352,7 @@ def record_meeting(form: SignedInForm) -> Response:
             decisions=b.decisions,
         )
 
-    def again(fid: str, message: str) -> Response:
-        return _meetings(
-            p,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        )
-
+    again = shown_again(form, lambda **shown: _meetings(p, **shown))
     return run_form(form, "f-meeting", MeetingCreate, data, act, again, lambda _: "/meetings")
 
 
@@ -439,14 +406,7 @@ def record_inspection(form: SignedInForm) -> Response:
             note=b.note,
         )
 
-    def again(fid: str, message: str) -> Response:
-        return _inspections(
-            p,
-            status=refusal_status(p.request),
-            errors={fid: message},
-            sent={fid: dict(form.data)},
-        )
-
+    again = shown_again(form, lambda **shown: _inspections(p, **shown))
     return run_form(
         form, "f-inspection", InspectionCreate, data, act, again, lambda _: "/price-inspections"
     )

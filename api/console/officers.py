@@ -22,6 +22,7 @@ from api.console.web import (
     local_moment,
     refused,
     run_form,
+    shown_again,
     visible,
     wait_for,
 )
@@ -285,10 +286,7 @@ def lead_action(
     per_referral = action in {"accept", "decline", "withdraw"} and form.get("county")
     form_id = f"f-{action}" + (f"-{form.get('county')}" if per_referral else "")
 
-    def again(fid: str, message: str) -> Response:
-        return _lead_page(
-            p, lead_id, status=422, errors={fid: message}, sent={fid: dict(form.data)}
-        )
+    again = shown_again(form, lambda **shown: _lead_page(p, lead_id, **shown))
 
     def next_url(written: Written) -> str:
         if action == "convert":
@@ -590,10 +588,7 @@ def case_action(
     }.get(action)
     form_id = f"f-{action}" + (f"-{suffix}" if suffix else "")
 
-    def again(fid: str, message: str) -> Response:
-        return _case_page(
-            p, case_id, status=422, errors={fid: message}, sent={fid: dict(form.data)}
-        )
+    again = shown_again(form, lambda **shown: _case_page(p, case_id, **shown))
 
     return run_form(
         form,

@@ -379,14 +379,19 @@ def input_error(_: Callable[..., str], error: ValidationError) -> str:
 def refused(form: Form, template: str, form_id: str, message: str, **values: Any) -> Response:
     """Show the page again with the refusal next to the form that was sent (htmx swaps in only
     that form, so a 200; without htmx the whole page, as 422)."""
-    status = 200 if is_htmx(form.page.request) else 422
     return form.page.render(
         template,
-        status=status,
+        status=refusal_status(form.page.request),
         errors={form_id: message},
         sent={form_id: dict(form.data)},
         **values,
     )
+
+
+def shown_again(form: Form, page: Callable[..., Response]) -> Callable[[str, str], Response]:
+    """``run_form``'s ``again`` for a page drawn by ``page(**values)``: the refusal next to the
+    form that was sent, with what was typed in it (``run_form`` sets the refusal's status)."""
+    return lambda form_id, message: page(errors={form_id: message}, sent={form_id: dict(form.data)})
 
 
 def login_url(request: Request) -> str:
