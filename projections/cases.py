@@ -12,7 +12,7 @@ import psycopg
 from domain.access import ALL, Visibility, case_access_change, case_readers
 from domain.case_summary import summary_row
 from projections.access import GrantFold, initial, initial_full
-from projections.base import Batch, BatchProjection, View, clean
+from projections.base import Batch, BatchProjection, Reading, View, clean
 from projections.search_text import (
     count_cap,
     document,
@@ -248,50 +248,52 @@ class CaseSearchView(View):
             order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
         condition = " AND ".join(where)
         cap = count_cap(text)
-        total = None
-        if sort == RELEVANCE and ranked:
-            # Ranking reads every match anyway: count them in the same pass.
-            params["rank"] = ranked
-            rows = self.query(
-                ranked_page("case_search", "case_id", columns, condition, "recorded_at"), params
-            )
-            if rows:
-                total = rows[0]["matched"]
-            else:  # no match, or a page past the last ranked one
-                total = self._count(condition, params, cap) if offset else 0
-            if total <= cap:
-                for row in rows:
-                    del row["matched"]
-                return total, _as_seen(rows)
-        # The page's keys first, then its rows: what the reader sees of each (``access``, two
-        # sub-queries over the merges) is worked out for the page alone; over every candidate
-        # row the planner hashes a sub-query that reads every case of the reader's county.
-        if total is None:
-            rows = self.query(
-                f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
-                f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-                f" SELECT {columns} FROM page JOIN case_search"
-                f" ON case_search.case_id = page.page_key ORDER BY {order}",
+        with self.reading() as read:
+            total = None
+            if sort == RELEVANCE and ranked:
+                # Ranking reads every match anyway: count them in the same pass.
+                params["rank"] = ranked
+                rows = read.rows(
+                    ranked_page("case_search", "case_id", columns, condition, "recorded_at"), params
+                )
+                if rows:
+                    total = rows[0]["matched"]
+                else:  # no match, or a page past the last ranked one
+                    total = self._count(read, condition, params, cap) if offset else 0
+                if total <= cap:
+                    for row in rows:
+                        del row["matched"]
+                    return total, _as_seen(rows)
+            # The page's keys first, then its rows: what the reader sees of each (``access``, two
+            # sub-queries over the merges) is worked out for the page alone; over every candidate
+            # row the planner hashes a sub-query that reads every case of the reader's county.
+            if total is None:
+                rows = read.rows(
+                    f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
+                    f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+                    f" SELECT {columns} FROM page JOIN case_search"
+                    f" ON case_search.case_id = page.page_key ORDER BY {order}",
+                    params,
+                )
+                return self._count(read, condition, params, cap), _as_seen(rows)
+            # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
+            # by a walk of the time index, then its rows.
+            keys = read.newest(
+                f"SELECT case_id FROM case_search WHERE {condition}"
+                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             )
-            return self._count(condition, params, cap), _as_seen(rows)
-        # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
-        # by a walk of the time index, then its rows.
-        keys = self.query_newest(
-            f"SELECT case_id FROM case_search WHERE {condition}"
-            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-            params,
-        )
-        rows = self.query(
-            f"SELECT {columns} FROM case_search WHERE case_id = ANY(%(page)s) ORDER BY {order}",
-            {**params, "page": [key["case_id"] for key in keys]},
-        )
-        return total, _as_seen(rows)
+            rows = read.rows(
+                f"SELECT {columns} FROM case_search WHERE case_id = ANY(%(page)s) ORDER BY {order}",
+                {**params, "page": [key["case_id"] for key in keys]},
+            )
+            return total, _as_seen(rows)
 
-    def _count(self, condition: str, params: dict[str, Any], cap: int) -> int:
+    @staticmethod
+    def _count(read: Reading, condition: str, params: dict[str, Any], cap: int) -> int:
         """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more):
         a window count over every match would make each page as slow as reading all of them."""
-        counted = self.query(
+        counted = read.rows(
             f"SELECT count(*) AS n FROM (SELECT FROM case_search WHERE {condition}"
             f" LIMIT {cap + 1}) AS matches",
             params,

@@ -11,7 +11,7 @@ import psycopg
 
 from domain.access import ALL, lead_access_change
 from projections.access import GrantFold, initial
-from projections.base import Batch, BatchProjection, View, clean
+from projections.base import Batch, BatchProjection, Reading, View, clean
 from projections.search_text import count_cap, document, like_patterns, query, ranked_page
 
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
@@ -166,34 +166,36 @@ class LeadRegisterView(View):
                 params[f"term{i}"] = pattern
         condition = " AND ".join(where)
         cap = count_cap(text)
-        total = None
-        if ranked:
-            # Ranking reads every match anyway: count them in the same pass.
-            params["rank"] = ranked
-            rows = self.query(
-                ranked_page("lead_register", "lead_id", COLUMNS, condition, NEWEST), params
+        with self.reading() as read:
+            total = None
+            if ranked:
+                # Ranking reads every match anyway: count them in the same pass.
+                params["rank"] = ranked
+                rows = read.rows(
+                    ranked_page("lead_register", "lead_id", COLUMNS, condition, NEWEST), params
+                )
+                if rows:
+                    total = rows[0]["matched"]
+                else:  # no match, or a page past the last ranked one
+                    total = self._count(read, condition, params, cap) if offset else 0
+                if total <= cap:
+                    for row in rows:
+                        del row["matched"]
+                    return total, rows
+            page = (
+                f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
+                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
             )
-            if rows:
-                total = rows[0]["matched"]
-            else:  # no match, or a page past the last ranked one
-                total = self._count(condition, params, cap) if offset else 0
-            if total <= cap:
-                for row in rows:
-                    del row["matched"]
-                return total, rows
-        page = (
-            f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
-        )
-        # More than MATCH_CAP match (counted by the ranking): the newest first.
-        rows = self.query(page, params) if total is None else self.query_newest(page, params)
-        if total is None:
-            total = self._count(condition, params, cap)
-        return total, rows
+            # More than MATCH_CAP match (counted by the ranking): the newest first.
+            rows = read.rows(page, params) if total is None else read.newest(page, params)
+            if total is None:
+                total = self._count(read, condition, params, cap)
+            return total, rows
 
-    def _count(self, condition: str, params: dict[str, Any], cap: int) -> int:
+    @staticmethod
+    def _count(read: Reading, condition: str, params: dict[str, Any], cap: int) -> int:
         """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more)."""
-        counted = self.query(
+        counted = read.rows(
             f"SELECT count(*) AS n FROM (SELECT FROM lead_register WHERE {condition}"
             f" LIMIT {cap + 1}) AS matches",
             params,
