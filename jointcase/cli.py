@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
 from domain.errors import DomainError
+from jointcase import serving
 from jointcase.audit_cli import audit_app
 from jointcase.console import fail
 from jointcase.console import load_settings as _settings
@@ -158,17 +160,28 @@ def serve(
     from jointcase.logs import configure, logging_config
 
     configure()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_config=logging_config(),  # applied in every worker process as well
-        # X-Forwarded-For is honoured by the app itself, from JOINTCASE_TRUSTED_PROXIES only
-        # (uvicorn's default would trust 127.0.0.1 and read FORWARDED_ALLOW_IPS).
-        proxy_headers=False,
-    )
+    workers = workers or settings.workers
+    # Several workers share their connections evenly through a file of their counts
+    # (jointcase.serving); the spawned workers find it in the environment.
+    slots = serving.WorkerSlots.create() if workers > 1 else None
+    if slots is not None:
+        os.environ[serving.SLOTS_ENV] = str(slots)
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            loop="jointcase.serving:new_event_loop",
+            log_config=logging_config(),  # applied in every worker process as well
+            # X-Forwarded-For is honoured by the app itself, from JOINTCASE_TRUSTED_PROXIES only
+            # (uvicorn's default would trust 127.0.0.1 and read FORWARDED_ALLOW_IPS).
+            proxy_headers=False,
+        )
+    finally:
+        if slots is not None:
+            slots.unlink(missing_ok=True)
 
 
 def _print_first_run(settings: Settings, db: Database, host: str, port: int) -> None:
