@@ -163,7 +163,12 @@ def serve(
     workers = workers or settings.workers
     # Several workers share their connections evenly through a file of their counts
     # (jointcase.serving); the spawned workers find it in the environment.
-    slots = serving.WorkerSlots.create() if workers > 1 else None
+    slots = None
+    if workers > 1:
+        try:
+            slots = serving.WorkerSlots.create()
+        except OSError as e:  # no writable temporary folder: the workers accept as uvicorn's do
+            typer.echo(f"note: API workers will not share connections evenly ({e})", err=True)
     if slots is not None:
         os.environ[serving.SLOTS_ENV] = str(slots)
     try:
