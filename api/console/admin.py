@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.console.web import (
     Page,
     SignedInForm,
     SignedInPage,
+    attempt,
     go,
-    input_error,
     refusal_status,
     visible,
 )
@@ -23,7 +22,6 @@ from api.offload import OffloadedRoute
 from api.schemas import LiaisonCreate
 from api.schemas.officers import OfficerCreate, PasswordSet
 from domain.access import require_officer_manager
-from domain.errors import DomainError
 from domain.values import Role
 
 router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
@@ -44,57 +42,55 @@ def officers(p: SignedInPage) -> Response:
 def add_officer(form: SignedInForm) -> Response:
     p = form.page
     fid = "f-add-officer"
-    try:
-        body = OfficerCreate.model_validate(
-            {
-                "name": form.get("name"),
-                "role": form.get("role"),
-                "login": form.get("login") or None,
-                "password": form.get("password") or None,
-            }
-        )
-        officer, token = p.services.staff.add(
+    added, message = attempt(
+        p,
+        OfficerCreate,
+        {
+            "name": form.get("name"),
+            "role": form.get("role"),
+            "login": form.get("login") or None,
+            "password": form.get("password") or None,
+        },
+        lambda body: p.services.staff.add(
             p.officer.actor, p.officer.county, body.role, body.name, body.login, body.password
-        )
-    except ValidationError as e:
+        ),
+    )
+    if message is not None:
         return _officers_page(
-            p, refusal_status(p.request), errors={fid: input_error(p._, e)}, sent={fid: _kept(form)}
+            p, refusal_status(p.request), errors={fid: message}, sent={fid: _kept(form)}
         )
-    except DomainError as e:
-        return _officers_page(
-            p, refusal_status(p.request), errors={fid: e.message}, sent={fid: _kept(form)}
-        )
+    officer, token = added
     return _officers_page(p, 201, issued={"officer": officer, "token": token})
 
 
 @router.post("/admin/officers/{officer_id}/password")
 def reset_password(form: SignedInForm, officer_id: str) -> Response:
     p = form.page
-    fid = f"f-password-{officer_id}"
-    try:
-        body = PasswordSet.model_validate(
-            {"login": form.get("login"), "password": form.get("password")}
-        )
-        visible(
+    _, message = attempt(
+        p,
+        PasswordSet,
+        {"login": form.get("login"), "password": form.get("password")},
+        lambda body: visible(
             lambda: p.services.staff.set_password(
                 p.officer.actor, officer_id, body.login, body.password
             )
-        )
-    except ValidationError as e:
-        return _officers_page(p, refusal_status(p.request), errors={fid: input_error(p._, e)})
-    except DomainError as e:
-        return _officers_page(p, refusal_status(p.request), errors={fid: e.message})
+        ),
+    )
+    if message is not None:
+        fid = f"f-password-{officer_id}"
+        return _officers_page(p, refusal_status(p.request), errors={fid: message})
     return go(p.request, "/admin/officers")
 
 
 @router.post("/admin/officers/{officer_id}/revoke")
 def revoke(form: SignedInForm, officer_id: str) -> Response:
     p = form.page
-    fid = f"f-revoke-{officer_id}"
-    try:
-        visible(lambda: p.services.staff.revoke(p.officer.actor, officer_id))
-    except DomainError as e:
-        return _officers_page(p, refusal_status(p.request), errors={fid: e.message})
+    _, message = attempt(
+        p, None, {}, lambda _: visible(lambda: p.services.staff.revoke(p.officer.actor, officer_id))
+    )
+    if message is not None:
+        fid = f"f-revoke-{officer_id}"
+        return _officers_page(p, refusal_status(p.request), errors={fid: message})
     return go(p.request, "/admin/officers")
 
 
@@ -120,26 +116,23 @@ def liaisons(p: SignedInPage) -> Response:
 @router.post("/admin/liaisons")
 def designate_liaison(form: SignedInForm) -> Response:
     p = form.page
-    fid = "f-liaison"
-    try:
-        body = LiaisonCreate.model_validate(
-            {
-                "county": p.officer.county,
-                "name": form.get("name"),
-                "phone": form.get("phone"),
-                "email": form.get("email"),
-                "since": form.get("since"),
-            }
-        )
-        p.services.app.designate_liaison(
+    _, message = attempt(
+        p,
+        LiaisonCreate,
+        {
+            "county": p.officer.county,
+            "name": form.get("name"),
+            "phone": form.get("phone"),
+            "email": form.get("email"),
+            "since": form.get("since"),
+        },
+        lambda body: p.services.app.designate_liaison(
             body.county, body.name, body.phone, body.email, body.since, p.ctx()
-        )
-    except ValidationError as e:
+        ),
+    )
+    if message is not None:
+        fid = "f-liaison"
         return _liaisons_page(
-            p, refusal_status(p.request), errors={fid: input_error(p._, e)}, sent={fid: _kept(form)}
-        )
-    except DomainError as e:
-        return _liaisons_page(
-            p, refusal_status(p.request), errors={fid: e.message}, sent={fid: _kept(form)}
+            p, refusal_status(p.request), errors={fid: message}, sent={fid: _kept(form)}
         )
     return go(p.request, "/admin/liaisons")

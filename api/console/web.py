@@ -310,18 +310,27 @@ def run_form(
     refusal, a record the person may not see included, in the same words as an unknown one)
     shows the page again (``again``) with the message next to the form."""
     p = form.page
-    try:
-        body = model.model_validate(data) if model is not None else None
-        written = act(body)
-    except ValidationError as e:
-        message = input_error(p._, e)
-    except DomainError as e:
-        message = e.message
-    else:
+    written, message = attempt(p, model, data, act)
+    if message is None:
         return go(p.request, with_position(next_url(written), written.position))
     response = again(form_id, message)
     response.status_code = refusal_status(p.request)
     return response
+
+
+def attempt(
+    p: Page, model: type[BaseModel] | None, data: dict[str, Any], act: Callable[[Any], Any]
+) -> tuple[Any, str | None]:
+    """Checks a form's input with the API's request model and runs the use case with it:
+    ``(what it returned, None)``, or ``(None, the message to show next to the form)`` for bad
+    input or the domain's refusal (``run_form`` and the pages whose answer is not a write)."""
+    try:
+        body = model.model_validate(data) if model is not None else None
+        return act(body), None
+    except ValidationError as e:
+        return None, input_error(p._, e)
+    except DomainError as e:
+        return None, e.message
 
 
 def go(request: Request, url: str) -> Response:

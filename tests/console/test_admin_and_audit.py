@@ -54,6 +54,30 @@ def test_a_short_password_is_refused_next_to_the_form(client_for):
     assert answer.status_code == 422 and 'class="error"' in answer.text
 
 
+def test_a_liaison_with_a_bad_date_is_refused_keeping_what_was_typed_then_designated(client_for):
+    admin = client_for("admin", YANGGAO)
+    typed = {"name": "钱七", "phone": "0352-5550999", "email": "qian@yanggao.example"}
+    answer = post(admin, "/admin/liaisons", "/admin/liaisons", {**typed, "since": "2026-13-40"})
+    assert answer.status_code == 422 and 'class="error"' in answer.text
+    assert "0352-5550999" in answer.text  # shown again, to be corrected
+    assert "钱七" not in admin.get("/admin/liaisons").text  # nothing designated
+    answer = post(admin, "/admin/liaisons", "/admin/liaisons", {**typed, "since": "2026-02-01"})
+    assert answer.status_code == 303
+    assert "钱七" in admin.get("/admin/liaisons").text
+
+
+def test_a_password_reset_too_short_is_refused_next_to_its_form(client_for, people):
+    admin = client_for("admin", YANGGAO)
+    own = people["officer", YANGGAO].officer_id
+    answer = post(
+        admin,
+        "/admin/officers",
+        f"/admin/officers/{own}/password",
+        {"login": "reset.short", "password": "short"},
+    )
+    assert answer.status_code == 422 and 'class="error"' in answer.text
+
+
 def test_an_admin_cannot_touch_another_countys_officer(client_for, people):
     admin = client_for("admin", YANGGAO)
     other = people["officer", SHANGYI].officer_id
