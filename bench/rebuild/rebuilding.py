@@ -89,7 +89,7 @@ def instrument(app: JointCaseApp, views: Sequence[View]) -> Iterator[Instrumente
         return wrapper
 
     app.recorder.select_notifications = timed_read  # type: ignore[method-assign]
-    app.mapper.to_domain_event = timed_decode  # type: ignore[method-assign]
+    app.mapper.to_domain_event = timed_decode  # type: ignore[method-assign,assignment]
     for view in views:
         view.process = timed_process(view)  # type: ignore[method-assign]
     try:
@@ -222,7 +222,8 @@ def rebuild(
     # the tables grow?
     tenths = []
     parts_by_tenth: dict[str, list[float]] = {}
-    last_t, last_n, last_parts = 0.0, 0, {}
+    last_t, last_n = 0.0, 0
+    last_parts: dict[str, float] = {}
     for t, n, parts in progress:
         if n - last_n >= applied / 10 or n == applied:
             tenths.append(round((n - last_n) / (t - last_t)))
