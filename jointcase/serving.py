@@ -132,7 +132,7 @@ class BalancedListener:
         self._ssl = ssl
         self._transports: set[asyncio.BaseTransport] = set()
         self._starting = 0  # accepted, transport not made yet
-        self._closed = asyncio.Event()
+        self._closed = False
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds the socket; the server listens (as asyncio's does)
         self._task = loop.create_task(self._accept_all())
@@ -172,7 +172,7 @@ class BalancedListener:
             waited += _STEP
 
     async def _accept_all(self) -> None:
-        while not self._closed.is_set():
+        while not self._closed:
             await self._readable()
             await self._my_turn()
             try:
@@ -180,7 +180,7 @@ class BalancedListener:
             except (BlockingIOError, InterruptedError):
                 continue  # another worker took it
             except OSError:
-                if self._closed.is_set():
+                if self._closed:
                     return
                 await asyncio.sleep(_STEP)  # e.g. out of file descriptors: try again shortly
                 continue
@@ -195,18 +195,16 @@ class BalancedListener:
             transport, _ = await self._loop.connect_accepted_socket(
                 self._factory, conn, ssl=self._ssl
             )
+            self._transports.add(transport)
         except OSError:  # the peer went away (ConnectionError and TimeoutError are OSErrors)
             conn.close()
-            return
-        else:
-            self._transports.add(transport)
         finally:
             self._starting -= 1
-        self._slots.publish(self.held())
+            self._slots.publish(self.held())
 
     def close(self) -> None:
         """Stops accepting (the listening socket is uvicorn's to close); connections carry on."""
-        self._closed.set()
+        self._closed = True
         self._task.cancel()
         self._slots.publish(1 << 30)  # accept nothing more here: the others take them
 

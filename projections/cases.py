@@ -12,13 +12,14 @@ import psycopg
 from domain.access import ALL, Visibility, case_access_change, case_readers
 from domain.case_summary import summary_row
 from projections.access import GrantFold, initial, initial_full
-from projections.base import Batch, BatchProjection, Reading, View, clean
+from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import (
+    best_first,
     count_cap,
+    counted,
     document,
     like_patterns,
     query,
-    ranked_page,
 )
 
 #: What free text is searched in: the words of ``document`` below and the text the ``ILIKE``
@@ -251,18 +252,11 @@ class CaseSearchView(View):
         with self.reading() as read:
             total = None
             if sort == RELEVANCE and ranked:
-                # Ranking reads every match anyway: count them in the same pass.
                 params["rank"] = ranked
-                rows = read.rows(
-                    ranked_page("case_search", "case_id", columns, condition, "recorded_at"), params
+                total, rows = best_first(
+                    read, "case_search", "case_id", columns, condition, "recorded_at", params
                 )
-                if rows:
-                    total = rows[0]["matched"]
-                else:  # no match, or a page past the last ranked one
-                    total = self._count(read, condition, params, cap) if offset else 0
                 if total <= cap:
-                    for row in rows:
-                        del row["matched"]
                     return total, _as_seen(rows)
             # The page's keys first, then its rows: what the reader sees of each (``access``, two
             # sub-queries over the merges) is worked out for the page alone; over every candidate
@@ -275,7 +269,7 @@ class CaseSearchView(View):
                     f" ON case_search.case_id = page.page_key ORDER BY {order}",
                     params,
                 )
-                return self._count(read, condition, params, cap), _as_seen(rows)
+                return counted(read, "case_search", condition, params, cap), _as_seen(rows)
             # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
             # by a walk of the time index, then its rows.
             keys = read.newest(
@@ -288,17 +282,6 @@ class CaseSearchView(View):
                 {**params, "page": [key["case_id"] for key in keys]},
             )
             return total, _as_seen(rows)
-
-    @staticmethod
-    def _count(read: Reading, condition: str, params: dict[str, Any], cap: int) -> int:
-        """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more):
-        a window count over every match would make each page as slow as reading all of them."""
-        counted = read.rows(
-            f"SELECT count(*) AS n FROM (SELECT FROM case_search WHERE {condition}"
-            f" LIMIT {cap + 1}) AS matches",
-            params,
-        )
-        return int(counted[0]["n"])
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""

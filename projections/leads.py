@@ -11,8 +11,8 @@ import psycopg
 
 from domain.access import ALL, lead_access_change
 from projections.access import GrantFold, initial
-from projections.base import Batch, BatchProjection, Reading, View, clean
-from projections.search_text import count_cap, document, like_patterns, query, ranked_page
+from projections.base import Batch, BatchProjection, View, clean
+from projections.search_text import best_first, count_cap, counted, document, like_patterns, query
 
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
 #: declined or withdrawn.
@@ -169,18 +169,11 @@ class LeadRegisterView(View):
         with self.reading() as read:
             total = None
             if ranked:
-                # Ranking reads every match anyway: count them in the same pass.
                 params["rank"] = ranked
-                rows = read.rows(
-                    ranked_page("lead_register", "lead_id", COLUMNS, condition, NEWEST), params
+                total, rows = best_first(
+                    read, "lead_register", "lead_id", COLUMNS, condition, NEWEST, params
                 )
-                if rows:
-                    total = rows[0]["matched"]
-                else:  # no match, or a page past the last ranked one
-                    total = self._count(read, condition, params, cap) if offset else 0
                 if total <= cap:
-                    for row in rows:
-                        del row["matched"]
                     return total, rows
             page = (
                 f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
@@ -189,18 +182,8 @@ class LeadRegisterView(View):
             # More than MATCH_CAP match (counted by the ranking): the newest first.
             rows = read.rows(page, params) if total is None else read.newest(page, params)
             if total is None:
-                total = self._count(read, condition, params, cap)
+                total = counted(read, "lead_register", condition, params, cap)
             return total, rows
-
-    @staticmethod
-    def _count(read: Reading, condition: str, params: dict[str, Any], cap: int) -> int:
-        """The matches of ``condition`` counted apart, and only up to ``cap`` (plus one: more)."""
-        counted = read.rows(
-            f"SELECT count(*) AS n FROM (SELECT FROM lead_register WHERE {condition}"
-            f" LIMIT {cap + 1}) AS matches",
-            params,
-        )
-        return int(counted[0]["n"])
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:

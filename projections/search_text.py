@@ -41,8 +41,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import rjieba
+
+if TYPE_CHECKING:
+    from projections.base import Reading
 
 #: Han ideographs: CJK unified ideographs with extension A, compatibility ideographs, and the
 #: supplementary planes' extensions.
@@ -194,6 +198,39 @@ def ranked_page(table: str, key: str, columns: str, condition: str, newest: str)
         f" FROM page JOIN {table} ON {table}.{key} = page.page_key"
         " ORDER BY page.page_rank DESC, page.page_time DESC, page.page_key"
     )
+
+
+def best_first(
+    read: Reading,
+    table: str,
+    key: str,
+    columns: str,
+    condition: str,
+    newest: str,
+    params: dict[str, Any],
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows match ``condition`` (up to ``MATCH_CAP + 1``) and the page of them best
+    first (``ranked_page``; ``params`` with ``rank``, ``limit`` and ``offset``). Ranking reads
+    every match anyway, so it counts them in the same pass; when more than ``MATCH_CAP`` match,
+    the page is not the best of them all, and the caller lists them otherwise."""
+    rows = read.rows(ranked_page(table, key, columns, condition, newest), params)
+    if not rows:  # no match, or a page past the last ranked one
+        return (counted(read, table, condition, params, MATCH_CAP) if params["offset"] else 0), []
+    total = int(rows[0]["matched"])
+    for row in rows:
+        del row["matched"]
+    return total, rows
+
+
+def counted(read: Reading, table: str, condition: str, params: dict[str, Any], cap: int) -> int:
+    """The rows matching ``condition`` counted apart, and only up to ``cap`` (plus one: more): a
+    window count over every match would make each page as slow as reading all of them."""
+    found = read.rows(
+        f"SELECT count(*) AS n FROM (SELECT FROM {table} WHERE {condition}"
+        f" LIMIT {cap + 1}) AS matches",
+        params,
+    )
+    return int(found[0]["n"])
 
 
 def like_patterns(terms: Sequence[str]) -> list[str]:

@@ -78,8 +78,7 @@ def list_leads(
             pattern=NO_NUL,
             description="Free text: summary, place, parties. Words apart (whitespace) must each"
             f" be found; with it, the best matches come first when at most {MATCH_CAP:,} match,"
-            " else the"
-            " newest (`more`).",
+            " else the newest (`more`).",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -67,8 +67,7 @@ def search_cases(
         Literal["relevance", "recorded_at", "opened_at", "modified_at", "number", "value"] | None,
         Query(
             description="Default: relevance with `q` (best match first when at most"
-            f" {MATCH_CAP:,} match,"
-            " else newest first: `more`), else recorded_at."
+            f" {MATCH_CAP:,} match, else newest first: `more`), else recorded_at."
         ),
     ] = None,
     order: Literal["asc", "desc"] = "desc",

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+from projections.search_text import COUNT_CAP, MATCH_CAP
 
 
 def utc_text(moment: datetime) -> str:
@@ -36,6 +45,21 @@ class Public(BaseModel):
     """A response shape: built from what the use case or view query returned."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class MatchPagePublic(Public):
+    """A page of a list or search: how many match (counted up to a cap), and where the page is."""
+
+    total: int = Field(
+        description=f"How many match, counted up to {COUNT_CAP:,} (with `q`, {MATCH_CAP:,}): when"
+        " more match, the cap, and `more` is true."
+    )
+    more: bool = Field(
+        description="More match than `total`: narrow the search; paging (`offset`) still"
+        " reaches every match."
+    )
+    limit: int
+    offset: int
 
 
 class ActorPublic(Public):

@@ -7,9 +7,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas.common import ActorPublic, Public, UtcTime
+from api.schemas.common import ActorPublic, MatchPagePublic, Public, UtcTime
 from api.schemas.evidence import EvidenceFilePublic
-from projections.search_text import COUNT_CAP, MATCH_CAP
 
 
 class ReferralPublic(Public):
@@ -101,17 +100,7 @@ class LeadRowPublic(Public):
     case_number: str | None
 
 
-class LeadPagePublic(Public):
-    total: int = Field(
-        description=f"How many match, counted up to {COUNT_CAP:,} (with `q`, {MATCH_CAP:,}): when"
-        " more match, the cap, and `more` is true."
-    )
-    more: bool = Field(
-        description="More match than `total`: narrow the search; paging (`offset`) still"
-        " reaches every match."
-    )
-    limit: int
-    offset: int
+class LeadPagePublic(MatchPagePublic):
     items: list[LeadRowPublic]
 
 

@@ -69,26 +69,25 @@ def test_a_liaison_with_a_bad_date_is_refused_keeping_what_was_typed_then_design
 def test_a_password_reset_too_short_is_refused_next_to_its_form(client_for, people):
     admin = client_for("admin", YANGGAO)
     own = people["officer", YANGGAO].officer_id
-    answer = post(
-        admin,
-        "/admin/officers",
-        f"/admin/officers/{own}/password",
-        {"login": "reset.short", "password": "short"},
-    )
+    answer = _reset_password(admin, own, "reset.short", "short")
     assert answer.status_code == 422 and 'class="error"' in answer.text
 
 
 def test_an_admin_cannot_touch_another_countys_officer(client_for, people):
     admin = client_for("admin", YANGGAO)
     other = people["officer", SHANGYI].officer_id
-    answer = post(
-        admin,
-        "/admin/officers",
-        f"/admin/officers/{other}/password",
-        {"login": "hijack", "password": "another long password"},
-    )
+    answer = _reset_password(admin, other, "hijack", "another long password")
     assert answer.status_code == 404  # the same as an officer that does not exist
     assert "hijack" not in admin.get("/admin/officers").text
+
+
+def _reset_password(admin, officer_id: str, login: str, password: str):
+    return post(
+        admin,
+        "/admin/officers",
+        f"/admin/officers/{officer_id}/password",
+        {"login": login, "password": password},
+    )
 
 
 def test_officers_and_auditors_do_not_reach_the_admin_pages(client_for):
