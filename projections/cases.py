@@ -14,17 +14,27 @@ from domain.case_summary import summary_row
 from projections.access import GrantFold, initial, initial_full
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import (
+    ReaderText,
     best_first,
     count_cap,
     counted,
     document,
-    like_patterns,
+    newest_matches,
     query,
 )
 
-#: What free text is searched in: the words of ``document`` below and the text the ``ILIKE``
+#: What free text is searched in: the words of ``document`` below and the text the substring
 #: check reads (the same three fields).
 TEXT = "(title || ' ' || summary || ' ' || number)"
+#: The cases' search table: each case's words per county that sees it (``readers``).
+SEARCH = ReaderText(
+    table="case_text",
+    key="case_id",
+    source="case_search",
+    readers="readers",
+    newest="recorded_at",
+    text=TEXT,
+)
 
 SORTABLE = {
     "recorded_at": "recorded_at",
@@ -86,7 +96,7 @@ FULL_TO = _sees("full_to")
 
 class CaseSearchView(View):
     name = "case_search"
-    tables = ("case_search",)
+    tables = ("case_search", "case_text")
     ddl = (
         """CREATE TABLE IF NOT EXISTS case_search (
             case_id uuid PRIMARY KEY,
@@ -119,7 +129,8 @@ class CaseSearchView(View):
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS full_to text[] NOT NULL DEFAULT '{}'",
         # Added with Chinese free-text search: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS search_vec tsvector",
-        "CREATE INDEX IF NOT EXISTS case_search_text ON case_search USING gin (search_vec)",
+        # The words are searched in ``case_text`` (``SEARCH``), this table keeps them as its source.
+        "DROP INDEX IF EXISTS case_search_text",
         # Added with search by one indexed column: a search built before it shows each case to
         # the counties involved in it (no more) until ``jointcase projections rebuild
         # case_search`` folds the merges in.
@@ -130,10 +141,12 @@ class CaseSearchView(View):
         "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
         "CREATE INDEX IF NOT EXISTS case_search_county ON case_search (county, status)",
+        *SEARCH.ddl(),
     )
     #: Read by the queries only (the rows are found by their key when applied).
     query_indexes = (
-        "case_search_text",
+        SEARCH.match_index,
+        SEARCH.newest_index,
         "case_search_merged_into",
         "case_search_visible",
         "case_search_recorded",
@@ -144,6 +157,7 @@ class CaseSearchView(View):
         """Compacts the table in time order (``View.compact``): a search reads each of its
         matches, and a page of the newest walks the time index."""
         self.compact("case_search", "case_search_recorded")
+        self.compact(SEARCH.table, SEARCH.newest_index)
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Structural changes run in order; seizure totals and versions are folded per case
@@ -152,6 +166,7 @@ class CaseSearchView(View):
         statements: list[tuple[str, tuple[Any, ...]]] = []
         folded: dict[Any, list[Any]] = {}  # case id -> [seizures, sticks, value, version, time]
         touched: set[Any] = set()  # cases whose grants or merges may have changed
+        opened: set[Any] = set()
         grants = GrantFold("case_search", "case_id", levels=True)
         for event, _, _ in batch:
             kind = type(event).__qualname__
@@ -166,7 +181,9 @@ class CaseSearchView(View):
                 handler = HANDLERS.get(kind)
                 if handler is not None:
                     statements.append(handler(event))
-                if kind != "Case.Opened":
+                if kind == "Case.Opened":
+                    opened.add(event.originator_id)
+                else:
                     grants.add(event.originator_id, case_access_change(event))
                     touched.add(event.originator_id)
                     survivor = getattr(event, "survivor_id", None)
@@ -180,8 +197,7 @@ class CaseSearchView(View):
             for sql, params in statements:
                 cursor.execute(sql, clean(params))
         grants.write(cursor)
-        if touched:
-            refresh_readers(cursor, touched)
+        SEARCH.sync(cursor, opened | (refresh_readers(cursor, touched) if touched else set()))
         if folded:
             cursor.executemany(
                 "UPDATE case_search SET seizures = seizures + %s, total_sticks = total_sticks + %s,"
@@ -212,50 +228,54 @@ class CaseSearchView(View):
         sees of any case (``domain.access.case_list_visibility``), and how many match, up to
         ``search_text.count_cap`` (plus one: more). With free text and no other sort, the best
         matches first when no more than ``MATCH_CAP`` match, else the newest first."""
-        where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         access = f"'{_label(most)}'"
+        reader = ALL
         if visible_to is not None and visible_to != ALL:
-            where.append(VISIBLE_TO)
+            reader = visible_to
             params["visible_to"] = visible_to
             if most == Visibility.FULL:
                 access = f"CASE WHEN {FULL_TO} THEN 'full' ELSE 'summary' END"
         columns = f"{COLUMNS}, {access} AS access"
+        filters = []  # over the columns of case_search
         for column, value in (("county", county), ("status", status), ("case_type", case_type)):
             if value is not None:
-                where.append(f"{column} = %({column})s")
+                filters.append(f"{column} = %({column})s")
                 params[column] = value
         if since is not None:
-            where.append("coalesce(opened_at, recorded_at) >= %(since)s")
+            filters.append("coalesce(opened_at, recorded_at) >= %(since)s")
             params["since"] = since
         if until is not None:
-            where.append("coalesce(opened_at, recorded_at) < %(until)s")
+            filters.append("coalesce(opened_at, recorded_at) < %(until)s")
             params["until"] = until
-        ranked = None
-        if text and text.strip():
-            found = query(text)
-            if found.match is not None:
-                where.append("search_vec @@ %(match)s::tsquery")
-                params["match"] = found.match
-                ranked = found.rank
-            for i, pattern in enumerate(like_patterns(found.checked)):
-                where.append(f"{TEXT} ILIKE %(term{i})s")
-                params[f"term{i}"] = pattern
+        found = query(text) if text and text.strip() else None
         if sort is None:
-            sort = RELEVANCE if ranked else "recorded_at"
-        if sort == RELEVANCE:  # best first (below) when counted up to the cap, else newest
-            order = "recorded_at DESC, case_id"
-        else:
-            order = f"{SORTABLE[sort]} {'DESC' if descending else 'ASC'}, case_id"
-        condition = " AND ".join(where)
+            sort = RELEVANCE if found is not None and found.rank is not None else "recorded_at"
+        direction = "DESC" if descending or sort == RELEVANCE else "ASC"
+        # Best first (below) when counted up to the cap, else newest.
+        by_time = sort in (RELEVANCE, "recorded_at")
+        order = f"{'recorded_at' if by_time else SORTABLE[sort]} {direction}, case_id"
         cap = count_cap(text)
-        with self.reading() as read:
+        if found is None:  # a list: case_search alone
+            if reader != ALL:
+                filters.append(VISIBLE_TO)
+            rows_from, key = "case_search", "case_search.case_id"
+            page_order = order
+        else:  # free text: the reader's rows of the search table (``SEARCH``)
+            rows_from = SEARCH.rows_from(joined=bool(filters) or not by_time)
+            filters = SEARCH.conditions(found, reader, params) + filters
+            key = "t.case_id"
+            page_order = (
+                f"t.newest {direction}, t.case_id"
+                if by_time
+                else f"{SORTABLE[sort]} {direction}, t.case_id"
+            )
+        condition = " AND ".join(filters or ["true"])
+        with self.reading(matches=found is not None) as read:
             total = None
-            if sort == RELEVANCE and ranked:
-                params["rank"] = ranked
-                total, rows = best_first(
-                    read, "case_search", "case_id", columns, condition, "recorded_at", params
-                )
+            if sort == RELEVANCE and found is not None and found.rank is not None:
+                params["rank"] = found.rank
+                total, rows = best_first(read, SEARCH, rows_from, columns, condition, params)
                 if total <= cap:
                     return total, _as_seen(rows)
             # The page's keys first, then its rows: what the reader sees of each (``access``, two
@@ -263,24 +283,16 @@ class CaseSearchView(View):
             # row the planner hashes a sub-query that reads every case of the reader's county.
             if total is None:
                 rows = read.rows(
-                    f"WITH page AS MATERIALIZED (SELECT case_id AS page_key FROM case_search"
-                    f" WHERE {condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+                    f"WITH page AS MATERIALIZED (SELECT {key} AS page_key FROM {rows_from}"
+                    f" WHERE {condition} ORDER BY {page_order} LIMIT %(limit)s OFFSET %(offset)s)"
                     f" SELECT {columns} FROM page JOIN case_search"
                     f" ON case_search.case_id = page.page_key ORDER BY {order}",
                     params,
                 )
-                return counted(read, "case_search", condition, params, cap), _as_seen(rows)
+                return counted(read, rows_from, condition, params, cap), _as_seen(rows)
             # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
-            # by a walk of the time index, then its rows.
-            keys = read.newest(
-                f"SELECT case_id FROM case_search WHERE {condition}"
-                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
-                params,
-            )
-            rows = read.rows(
-                f"SELECT {columns} FROM case_search WHERE case_id = ANY(%(page)s) ORDER BY {order}",
-                {**params, "page": [key["case_id"] for key in keys]},
-            )
+            # by a walk of the reader's rows newest first.
+            rows = newest_matches(read, SEARCH, rows_from, columns, condition, order, params)
             return total, _as_seen(rows)
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -292,10 +304,10 @@ class CaseSearchView(View):
         )
 
 
-def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> None:
+def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> set[Any]:
     """Stores ``case_readers`` anew for every case of the merge trees holding these cases (a
     grant on a survivor reaches the cases merged into it; a merge or its reversal changes both
-    sides and everything merged into the absorbed case)."""
+    sides and everything merged into the absorbed case); the cases whose readers changed."""
     rows = {
         row["case_id"]: row for row in cursor.execute(MERGE_TREES, (list(case_ids),)).fetchall()
     }
@@ -317,6 +329,7 @@ def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> None:
             changed.append((readers, case_id))
     if changed:
         cursor.executemany("UPDATE case_search SET readers = %s WHERE case_id = %s", changed)
+    return {case_id for _, case_id in changed}
 
 
 def _label(seen: Visibility) -> str:

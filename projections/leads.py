@@ -12,7 +12,15 @@ import psycopg
 from domain.access import ALL, lead_access_change
 from projections.access import GrantFold, initial
 from projections.base import Batch, BatchProjection, View, clean
-from projections.search_text import best_first, count_cap, counted, document, like_patterns, query
+from projections.search_text import (
+    ReaderText,
+    best_first,
+    count_cap,
+    counted,
+    document,
+    newest_matches,
+    query,
+)
 
 #: What a lead's referrals look like, by the latest referral event: none, pending, accepted,
 #: declined or withdrawn.
@@ -31,16 +39,25 @@ COLUMNS = (
 #: The time a list shows newest first.
 NEWEST = "coalesce(received_at, registered_at)"
 #: What free text is searched in: the words of ``document`` (in ``_statements``) and the text
-#: the ``ILIKE`` check reads (the same four fields; never the informant).
+#: the substring check reads (the same four fields; never the informant).
 TEXT = (
     "(summary || ' ' || place_county || ' ' || place_detail || ' '"
     " || array_to_string(suspected_parties, ' '))"
+)
+#: The leads' search table: each lead's words per county that sees it (``visible_to``).
+SEARCH = ReaderText(
+    table="lead_text",
+    key="lead_id",
+    source="lead_register",
+    readers="visible_to",
+    newest=NEWEST,
+    text=TEXT,
 )
 
 
 class LeadRegisterView(View):
     name = "lead_register"
-    tables = ("lead_register",)
+    tables = ("lead_register", "lead_text")
     ddl = (
         """CREATE TABLE IF NOT EXISTS lead_register (
             lead_id uuid PRIMARY KEY,
@@ -72,30 +89,35 @@ class LeadRegisterView(View):
         "ALTER TABLE lead_register ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
         # Added with Chinese free-text search: a register built before it is rebuilt.
         "ALTER TABLE lead_register ADD COLUMN IF NOT EXISTS search_vec tsvector",
-        "CREATE INDEX IF NOT EXISTS lead_register_text ON lead_register USING gin (search_vec)",
+        # The words are searched in ``lead_text`` (``SEARCH``), the register keeps them as its source.
+        "DROP INDEX IF EXISTS lead_register_text",
         "CREATE INDEX IF NOT EXISTS lead_register_visible ON lead_register USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS lead_register_received ON lead_register"
         " ((coalesce(received_at, registered_at)) DESC)",
         "CREATE INDEX IF NOT EXISTS lead_register_owner ON lead_register (owner_county, status)",
+        *SEARCH.ddl(),
     )
     #: Read by the queries only (the rows are found by their key when applied).
     query_indexes = (
-        "lead_register_text",
+        SEARCH.match_index,
+        SEARCH.newest_index,
         "lead_register_visible",
         "lead_register_received",
         "lead_register_owner",
     )
 
     def finish_rebuild(self, application_name: str) -> None:
-        """Compacts the table in time order (``View.compact``): a search reads each of its
-        matches, and a page of the newest walks the time index."""
+        """Compacts the tables in time order (``View.compact``), the search table per reader: a
+        search reads each of its matches, and a page of the newest walks the time index."""
         self.compact("lead_register", "lead_register_received")
+        self.compact(SEARCH.table, SEARCH.newest_index)
 
     def apply(self, cursor: psycopg.Cursor[Any], batch: Batch) -> None:
         """Changes run in order; each lead's version and time are folded over the batch and
         written once per lead touched (most lead events change nothing else)."""
         latest: dict[Any, tuple[int, Any]] = {}  # lead id -> (version, time) of its last event
         grants = GrantFold("lead_register", "lead_id")
+        readers: set[Any] = set()  # leads made or whose readers may have changed
         with cursor.connection.pipeline():
             for event, _, _ in batch:
                 kind = type(event).__qualname__
@@ -103,10 +125,14 @@ class LeadRegisterView(View):
                     continue
                 for sql, params in _statements(kind, event):
                     cursor.execute(sql, clean(params))
-                if kind != "Lead.Registered":
-                    grants.add(event.originator_id, lead_access_change(event))
+                if kind == "Lead.Registered":
+                    readers.add(event.originator_id)
+                else:
+                    if grants.add(event.originator_id, lead_access_change(event)):
+                        readers.add(event.originator_id)
                     latest[event.originator_id] = (event.originator_version, event.timestamp)
         grants.write(cursor)
+        SEARCH.sync(cursor, readers)
         if latest:
             cursor.executemany(
                 "UPDATE lead_register SET version = %s, modified_at = %s WHERE lead_id = %s",
@@ -133,11 +159,8 @@ class LeadRegisterView(View):
         ``MATCH_CAP`` match."""
         if visible_to is None:
             return 0, []
-        where = ["true"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
-        if visible_to != ALL:
-            where.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
-            params["visible_to"] = visible_to
+        filters = []  # over the register's columns
         for column, value in (
             ("owner_county", county),
             ("status", status),
@@ -145,45 +168,52 @@ class LeadRegisterView(View):
             ("referral_state", referral),
         ):
             if value is not None:
-                where.append(f"{column} = %({column})s")
+                filters.append(f"{column} = %({column})s")
                 params[column] = value
         if since is not None:
-            where.append("coalesce(received_at, registered_at) >= %(since)s")
+            filters.append("coalesce(received_at, registered_at) >= %(since)s")
             params["since"] = since
         if until is not None:
-            where.append("coalesce(received_at, registered_at) < %(until)s")
+            filters.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
-        order = f"{NEWEST} DESC, lead_id"
-        ranked = None
-        if text and text.strip():
-            found = query(text)
-            if found.match is not None:
-                where.append("search_vec @@ %(match)s::tsquery")
-                params["match"] = found.match
-                ranked = found.rank
-            for i, pattern in enumerate(like_patterns(found.checked)):
-                where.append(f"{TEXT} ILIKE %(term{i})s")
-                params[f"term{i}"] = pattern
-        condition = " AND ".join(where)
         cap = count_cap(text)
-        with self.reading() as read:
-            total = None
-            if ranked:
-                params["rank"] = ranked
-                total, rows = best_first(
-                    read, "lead_register", "lead_id", COLUMNS, condition, NEWEST, params
+        free_text = text if text and text.strip() else None
+        with self.reading(matches=free_text is not None) as read:
+            if free_text is None:  # a list: the register alone, newest first
+                if visible_to != ALL:
+                    filters.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+                    params["visible_to"] = visible_to
+                condition = " AND ".join(filters or ["true"])
+                rows = read.rows(
+                    f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
+                    f" ORDER BY {NEWEST} DESC, lead_id LIMIT %(limit)s OFFSET %(offset)s",
+                    params,
                 )
+                return counted(read, "lead_register", condition, params, cap), rows
+            # Free text: the reader's rows of the search table (``SEARCH``).
+            found = query(free_text)
+            condition = " AND ".join(SEARCH.conditions(found, visible_to, params) + filters)
+            rows_from = SEARCH.rows_from(joined=bool(filters))
+            total = None
+            if found.rank is not None:
+                params["rank"] = found.rank
+                total, rows = best_first(read, SEARCH, rows_from, COLUMNS, condition, params)
                 if total <= cap:
                     return total, rows
-            page = (
-                f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
+            if total is not None:  # more than MATCH_CAP match (counted by the ranking)
+                order = f"{NEWEST} DESC, lead_id"
+                return total, newest_matches(
+                    read, SEARCH, rows_from, COLUMNS, condition, order, params
+                )
+            rows = read.rows(
+                f"WITH page AS MATERIALIZED (SELECT t.lead_id AS page_key FROM {rows_from}"
+                f" WHERE {condition} ORDER BY t.newest DESC, t.lead_id"
+                " LIMIT %(limit)s OFFSET %(offset)s)"
+                f" SELECT {COLUMNS} FROM page JOIN lead_register"
+                f" ON lead_register.lead_id = page.page_key ORDER BY {NEWEST} DESC, lead_id",
+                params,
             )
-            # More than MATCH_CAP match (counted by the ranking): the newest first.
-            rows = read.rows(page, params) if total is None else read.newest(page, params)
-            if total is None:
-                total = counted(read, "lead_register", condition, params, cap)
-            return total, rows
+            return counted(read, rows_from, condition, params, cap), rows
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:

@@ -43,7 +43,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 import rjieba
+
+from domain.access import ALL
 
 if TYPE_CHECKING:
     from projections.base import Reading
@@ -179,19 +182,118 @@ def count_cap(text: str | None) -> int:
     return MATCH_CAP if text and text.strip() else COUNT_CAP
 
 
-def ranked_page(table: str, key: str, columns: str, condition: str, newest: str) -> str:
-    """A page of the rows matching ``condition``, best ``ts_rank`` first (against the query
-    parameter ``rank``), then by ``newest`` (descending) and ``key``, each with ``matched``, the
-    number of matches up to ``MATCH_CAP + 1``: when that many match, the page is not the best
-    of them all, and the caller lists them otherwise. The ranking and the count read each match
-    (at most MATCH_CAP + 1), but only its key, rank and time: the page's full rows are read
-    afterwards, for the page alone (a window count over the full rows carried every column of
-    every match through the sort, and spilled to disk for thousands of matches). Parameters
-    ``limit`` and ``offset``."""
+@dataclass(frozen=True)
+class ReaderText:
+    """A view's search table: one row per record and reader, the counties of the record's
+    ``readers`` column and ``ALL`` (``*``, for those who read every record), each with the
+    record's time (``newest``), its searched text lower-cased (``body``) and its words
+    (``search_vec``, made by ``document`` and kept in the record's own row as the source).
+
+    A search reads the rows of one reader, so that a county's rows lie together (a rebuild
+    writes them in reader and time order) and one GIN index over (reader, words) gives the
+    rows of that reader holding the terms in one scan: no bitmap of every row the reader sees
+    to intersect, and a heap page read holds several of the reader's matches, not one.
+
+    Which counties read a record is the record's ``readers`` column alone, as the view folds it
+    (``domain.access``); ``sync`` copies it here after each batch. ``body`` is lower-cased by
+    PostgreSQL: ``x ILIKE p`` is ``lower(x) LIKE lower(p)`` in a UTF-8 database, so the stored
+    text is checked with ``LIKE`` (``conditions``) and the same rows are found, without
+    lower-casing each match at every search."""
+
+    table: str  # the search table, e.g. lead_text
+    key: str  # the record's key column, in both tables
+    source: str  # the view's own table, e.g. lead_register
+    readers: str  # its column of the counties that read a record
+    newest: str  # the record's time, an expression over the source row
+    text: str  # the searched text, an expression over the source row
+
+    @property
+    def match_index(self) -> str:
+        return f"{self.table}_match"
+
+    @property
+    def newest_index(self) -> str:
+        return f"{self.table}_newest"
+
+    def ddl(self) -> tuple[str, ...]:
+        """The table, its two query indexes (the GIN over reader and words needs the
+        ``btree_gin`` extension: shipped with PostgreSQL, trusted, so a database's owner may
+        add it), and, for a database from before it, its rows made from the view's own."""
+        return (
+            "CREATE EXTENSION IF NOT EXISTS btree_gin",
+            f"""CREATE TABLE IF NOT EXISTS {self.table} (
+                {self.key} uuid NOT NULL,
+                reader text NOT NULL,
+                newest timestamptz NOT NULL,
+                body text NOT NULL,
+                search_vec tsvector NOT NULL,
+                PRIMARY KEY ({self.key}, reader)
+            )""",
+            f"CREATE INDEX IF NOT EXISTS {self.match_index} ON {self.table}"
+            " USING gin (reader, search_vec)",
+            f"CREATE INDEX IF NOT EXISTS {self.newest_index} ON {self.table}"
+            f" (reader, newest DESC, {self.key})",
+            self._copy(f"NOT EXISTS (SELECT FROM {self.table} LIMIT 1)"),
+        )
+
+    def _copy(self, condition: str) -> str:
+        return (
+            f"INSERT INTO {self.table} ({self.key}, reader, newest, body, search_vec)"
+            f" SELECT s.{self.key}, r.reader, {self.newest}, lower({self.text}), s.search_vec"
+            f" FROM {self.source} s CROSS JOIN unnest(s.{self.readers} || '{{{ALL}}}'::text[])"
+            f" AS r(reader) WHERE s.search_vec IS NOT NULL AND {condition}"
+            f" ON CONFLICT ({self.key}, reader) DO NOTHING"
+        )
+
+    def sync(self, cursor: psycopg.Cursor[Any], ids: Iterable[Any]) -> None:
+        """Makes the rows of these records those of their readers now (after their rows in
+        the view's own table are written): removes the readers that no longer read a record
+        and adds the new ones (a record's text never changes)."""
+        ids = list(ids)
+        if not ids:
+            return
+        cursor.execute(
+            f"DELETE FROM {self.table} t USING {self.source} s"
+            f" WHERE s.{self.key} = ANY(%s) AND t.{self.key} = s.{self.key}"
+            f" AND t.reader <> ALL(s.{self.readers} || '{{{ALL}}}'::text[])",
+            (ids,),
+        )
+        cursor.execute(self._copy(f"s.{self.key} = ANY(%s)"), (ids,))
+
+    def conditions(self, found: Query, reader: str, params: dict[str, Any]) -> list[str]:
+        """What a record must meet to match ``found`` for this reader (a county, or ``ALL``),
+        over the search table as ``t``; the values go into ``params``."""
+        where = ["t.reader = %(reader)s"]
+        params["reader"] = reader
+        if found.match is not None:
+            where.append("t.search_vec @@ %(match)s::tsquery")
+            params["match"] = found.match
+        for i, pattern in enumerate(like_patterns(found.checked)):
+            where.append(f"t.body LIKE lower(%(term{i})s)")
+            params[f"term{i}"] = pattern
+        return where
+
+    def rows_from(self, joined: bool) -> str:
+        """The search table as ``t``, joined to the view's own table when a condition or an
+        order needs its columns."""
+        if not joined:
+            return f"{self.table} t"
+        return f"{self.table} t JOIN {self.source} ON {self.source}.{self.key} = t.{self.key}"
+
+
+def ranked_page(search: ReaderText, rows_from: str, columns: str, condition: str) -> str:
+    """A page of the records matching ``condition`` (over ``rows_from``, the search table as
+    ``t``), best ``ts_rank`` first (against the query parameter ``rank``), then newest first
+    and by key, each with ``matched``, the number of matches up to ``MATCH_CAP + 1``: when that
+    many match, the page is not the best of them all, and the caller lists them otherwise. The
+    ranking and the count read each match (at most MATCH_CAP + 1), but only its key, rank and
+    time: the page's full rows are read afterwards from the view's own table, for the page
+    alone. Parameters ``limit`` and ``offset``."""
+    key, table = search.key, search.source
     return (
-        f"WITH matches AS MATERIALIZED (SELECT {key} AS page_key,"
-        " ts_rank(search_vec, %(rank)s::tsquery) AS page_rank,"
-        f" {newest} AS page_time FROM {table} WHERE {condition} LIMIT {MATCH_CAP + 1}),"
+        f"WITH matches AS MATERIALIZED (SELECT t.{key} AS page_key,"
+        " ts_rank(t.search_vec, %(rank)s::tsquery) AS page_rank,"
+        f" t.newest AS page_time FROM {rows_from} WHERE {condition} LIMIT {MATCH_CAP + 1}),"
         " page AS (SELECT * FROM matches"
         " ORDER BY page_rank DESC, page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s)"
         f" SELECT {columns}, (SELECT count(*) FROM matches) AS matched"
@@ -202,31 +304,55 @@ def ranked_page(table: str, key: str, columns: str, condition: str, newest: str)
 
 def best_first(
     read: Reading,
-    table: str,
-    key: str,
+    search: ReaderText,
+    rows_from: str,
     columns: str,
     condition: str,
-    newest: str,
     params: dict[str, Any],
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many rows match ``condition`` (up to ``MATCH_CAP + 1``) and the page of them best
-    first (``ranked_page``; ``params`` with ``rank``, ``limit`` and ``offset``). Ranking reads
-    every match anyway, so it counts them in the same pass; when more than ``MATCH_CAP`` match,
-    the page is not the best of them all, and the caller lists them otherwise."""
-    rows = read.rows(ranked_page(table, key, columns, condition, newest), params)
+    """How many records match ``condition`` (up to ``MATCH_CAP + 1``) and the page of them
+    best first (``ranked_page``; ``params`` with ``rank``, ``limit`` and ``offset``). Ranking
+    reads every match anyway, so it counts them in the same pass; when more than
+    ``MATCH_CAP`` match, the page is not the best of them all, and the caller lists them
+    otherwise."""
+    rows = read.rows(ranked_page(search, rows_from, columns, condition), params)
     if not rows:  # no match, or a page past the last ranked one
-        return (counted(read, table, condition, params, MATCH_CAP) if params["offset"] else 0), []
+        return (
+            counted(read, rows_from, condition, params, MATCH_CAP) if params["offset"] else 0
+        ), []
     total = int(rows[0]["matched"])
     for row in rows:
         del row["matched"]
     return total, rows
 
 
-def counted(read: Reading, table: str, condition: str, params: dict[str, Any], cap: int) -> int:
+def newest_matches(
+    read: Reading,
+    search: ReaderText,
+    rows_from: str,
+    columns: str,
+    condition: str,
+    order: str,
+    params: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """A page of the newest of more than ``MATCH_CAP`` matches (the view's own rows, in
+    ``order``): the keys by a walk of the reader's rows newest first (``Reading.newest``) that
+    stops at the page's last match, then their rows, in one statement."""
+    key, table = search.key, search.source
+    return read.newest(
+        f"WITH page AS MATERIALIZED (SELECT t.{key} AS page_key FROM {rows_from}"
+        f" WHERE {condition} ORDER BY t.newest DESC, t.{key} LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT {columns} FROM page JOIN {table} ON {table}.{key} = page.page_key"
+        f" ORDER BY {order}",
+        params,
+    )
+
+
+def counted(read: Reading, rows_from: str, condition: str, params: dict[str, Any], cap: int) -> int:
     """The rows matching ``condition`` counted apart, and only up to ``cap`` (plus one: more): a
     window count over every match would make each page as slow as reading all of them."""
     found = read.rows(
-        f"SELECT count(*) AS n FROM (SELECT FROM {table} WHERE {condition}"
+        f"SELECT count(*) AS n FROM (SELECT FROM {rows_from} WHERE {condition}"
         f" LIMIT {cap + 1}) AS matches",
         params,
     )

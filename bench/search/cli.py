@@ -33,7 +33,6 @@ from projections.search_text import (
     COUNT_CAP,
     MATCH_CAP,
     document,
-    like_patterns,
     query,
     ranked_page,
 )
@@ -112,67 +111,6 @@ def old_lead_search(view: Any, visible_to: str, text: str) -> tuple[int, list[An
     return counted[0]["n"], rows
 
 
-def _ranked_before(
-    view: Any,
-    table: str,
-    key: str,
-    columns: str,
-    text_sql: str,
-    newest: str,
-    visible_to: str,
-    text: str,
-) -> tuple[int, list[Any]]:
-    """The ranked search as the views ran it before the free-text cap (e0ba500): the ``ILIKE``
-    check for every term, and every match ranked and counted (up to COUNT_CAP + 1)."""
-    found = query(text)
-    visible = "case_search.readers" if table == "case_search" else f"{table}.visible_to"
-    where = [f"{visible} @> ARRAY[%(visible_to)s]::text[]", "search_vec @@ %(match)s::tsquery"]
-    params: dict[str, Any] = {"visible_to": visible_to, "match": found.match, "rank": found.rank}
-    for i, pattern in enumerate(like_patterns(found.terms)):
-        where.append(f"{text_sql} ILIKE %(term{i})s")
-        params[f"term{i}"] = pattern
-    rows = view.query(
-        f"WITH matches AS MATERIALIZED (SELECT {key} AS page_key,"
-        " ts_rank(search_vec, %(rank)s::tsquery) AS page_rank,"
-        f" {newest} AS page_time FROM {table} WHERE {' AND '.join(where)}),"
-        " page AS (SELECT * FROM matches ORDER BY page_rank DESC, page_time DESC, page_key"
-        " LIMIT 50 OFFSET 0)"
-        f" SELECT {columns}, (SELECT count(*) FROM matches) AS matched"
-        f" FROM page JOIN {table} ON {table}.{key} = page.page_key"
-        " ORDER BY page.page_rank DESC, page.page_time DESC, page.page_key",
-        params,
-    )
-    matched = [row.pop("matched") for row in rows]
-    return min(matched[0] if matched else 0, COUNT_CAP + 1), rows
-
-
-def before_case_search(view: Any, visible_to: str, text: str) -> tuple[int, list[Any]]:
-    return _ranked_before(
-        view,
-        "case_search",
-        "case_id",
-        f"{case_view.COLUMNS}, CASE WHEN {case_view.FULL_TO} THEN 'full' ELSE 'summary' END"
-        " AS access",
-        case_view.TEXT,
-        "recorded_at",
-        visible_to,
-        text,
-    )
-
-
-def before_lead_search(view: Any, visible_to: str, text: str) -> tuple[int, list[Any]]:
-    return _ranked_before(
-        view,
-        "lead_register",
-        "lead_id",
-        lead_view.COLUMNS,
-        lead_view.TEXT,
-        lead_view.NEWEST,
-        visible_to,
-        text,
-    )
-
-
 Variant = Callable[[str, str], tuple[int, list[Any]]]
 
 
@@ -225,7 +163,14 @@ def interleaved(
 def sizes(conninfo: str) -> dict[str, Any]:
     out = {}
     with psycopg.connect(conninfo) as conn:
-        for relation in ("case_search", "case_search_text", "lead_register", "lead_register_text"):
+        for relation in (
+            "case_search",
+            "case_text",
+            "case_text_match",
+            "lead_register",
+            "lead_text",
+            "lead_text_match",
+        ):
             row = conn.execute(
                 "SELECT pg_size_pretty(pg_total_relation_size(%s::regclass))", (relation,)
             ).fetchone()
@@ -256,25 +201,14 @@ def tokenising(conninfo: str) -> dict[str, Any]:
 def plans(conninfo: str, county: str) -> dict[str, str]:
     """EXPLAIN ANALYZE of one new and one old case search, to see the index used."""
     found = query("走私")
-    where = (
-        f"{case_view.VISIBLE_TO} AND search_vec @@ %(match)s::tsquery"
-        f" AND {case_view.TEXT} ILIKE %(term0)s"
-    )
-    params = {
-        "visible_to": county,
-        "match": found.match,
-        "rank": found.rank,
-        "term0": like_patterns(found.terms)[0],
-        "text": _like("走私"),
-        "limit": 50,
-        "offset": 0,
-    }
+    params: dict[str, Any] = {"rank": found.rank, "text": _like("走私"), "limit": 50, "offset": 0}
+    where = " AND ".join(case_view.SEARCH.conditions(found, county, params))
     out = {}
     with psycopg.connect(conninfo) as conn:
         for name, sql in (
             (
                 "new",
-                ranked_page("case_search", "case_id", case_view.COLUMNS, where, "recorded_at"),
+                ranked_page(case_view.SEARCH, "case_text t", case_view.COLUMNS, where),
             ),
             (
                 "old",
@@ -282,7 +216,9 @@ def plans(conninfo: str, county: str) -> dict[str, str]:
                 f" AND {case_view.TEXT} ILIKE %(text)s ORDER BY recorded_at DESC, case_id LIMIT 50",
             ),
         ):
-            rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).fetchall()
+            rows = conn.execute(
+                f"EXPLAIN (ANALYZE, BUFFERS) {sql}", {**params, "visible_to": county}
+            ).fetchall()
             out[name] = "\n".join(r[0] for r in rows)
     return out
 
@@ -356,8 +292,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 result["rebuild"] = {"seconds": seconds, "events_per_s": events / seconds}
                 print(f"  {seconds:.1f} s, {events / seconds:,.0f} events/s")
             with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE case_search")
-                conn.execute("VACUUM ANALYZE lead_register")
+                for table in ("case_search", "case_text", "lead_register", "lead_text"):
+                    conn.execute(f"VACUUM ANALYZE {table}")
             result["sizes"] = sizes(conninfo)
             result["tokenising"] = tokenising(conninfo)
             print(
@@ -366,7 +302,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             cs, leads = views.case_search, views.leads
             case_variants: dict[str, Variant] = {
                 "old ILIKE scan": lambda c, t: old_case_search(cs, c, t),
-                "index, ranked, before": lambda c, t: before_case_search(cs, c, t),
                 "index, ranked": lambda c, t: cs.search(visible_to=c, text=t),
                 "index, newest first": lambda c, t: cs.search(
                     visible_to=c, text=t, sort="recorded_at"
@@ -374,7 +309,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             }
             lead_variants: dict[str, Variant] = {
                 "old ILIKE scan": lambda c, t: old_lead_search(leads, c, t),
-                "index, ranked, before": lambda c, t: before_lead_search(leads, c, t),
                 "index, ranked": lambda c, t: leads.search(visible_to=c, text=t),
             }
             for key, variants, terms in (

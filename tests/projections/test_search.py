@@ -350,16 +350,46 @@ def test_a_database_from_before_the_tokens_upgrades_with_init_and_rebuild(store:
     with view.datastore.transaction(commit=True) as curs:
         for table in ("case_search", "lead_register"):
             curs.execute(f"ALTER TABLE {table} DROP COLUMN search_vec")
+        curs.execute("DROP TABLE case_text, lead_text")
     app, _ = init_database(store.settings)  # what `jointcase db init` runs
     app.close()
     indexes = {r["indexname"] for r in view.query("SELECT indexname FROM pg_indexes")}
-    assert {"case_search_text", "lead_register_text"} <= indexes
+    assert {"case_text_match", "lead_text_match"} <= indexes
     assert view.search(visible_to=ALL, text="售烟") == (0, [])  # not yet rebuilt: not found
     chosen = store.views.named(["case_search", "lead_register"])
     for v in chosen:  # what `jointcase projections rebuild case_search lead_register` runs
         v.reset()
     BatchRunner(store.app, chosen).catch_up()
     assert [r["case_id"] for r in view.search(visible_to=ALL, text="售烟")[1]] == [case_id]
+
+
+def test_a_database_from_before_the_search_tables_gets_them_filled_by_init(store: Store) -> None:
+    """A database whose views hold the words but not yet the search tables per reader: `jointcase
+    db init` makes the tables from the views' own rows, so search works at once, for exactly the
+    counties that see each record, and the worker keeps them up to date from there."""
+    at = datetime(2025, 7, 1, tzinfo=UTC)
+    case_id = _open(store, "150924", at, "兴和售烟点案", "走私")
+    lead = Lead.register(
+        lead_id=uuid.uuid4(),
+        ctx=ctx("150924", at),
+        summary="兴和县售烟点",
+        source="tip_off",
+        place_county="150924",
+    )
+    store.app.save(lead)
+    store.runner().catch_up()
+    cases, leads = store.views.case_search, store.views.leads
+    before = cases.query("SELECT case_id, reader FROM case_text ORDER BY 1, 2")
+    with cases.datastore.transaction(commit=True) as curs:
+        curs.execute("DROP TABLE case_text, lead_text")
+    app, _ = init_database(store.settings)  # what `jointcase db init` runs
+    app.close()
+    assert cases.query("SELECT case_id, reader FROM case_text ORDER BY 1, 2") == before
+    assert [r["case_id"] for r in cases.search(visible_to="150924", text="售烟")[1]] == [case_id]
+    assert cases.search(visible_to="140221", text="售烟") == (0, [])
+    assert [r["lead_id"] for r in leads.search(visible_to="150924", text="售烟")[1]] == [lead.id]
+    assert [r["lead_id"] for r in leads.search(visible_to=ALL, text="售烟")[1]] == [lead.id]
+    assert leads.search(visible_to="140221", text="售烟") == (0, [])
 
 
 def test_exact_terms_are_one_or_two_chinese_characters_or_an_ascii_code() -> None:
