@@ -359,6 +359,10 @@ VersionQuery = Annotated[
 AsOfQuery = Annotated[
     IsoDateTime | None, Query(description="Read the record as it was at this moment (ISO 8601).")
 ]
+#: A page of a list: how many rows (default 50) from which one on (default 0), the same bounds
+#: for every list (``api.present.search_page`` shows where the page is).
+LimitQuery = Annotated[int, Query(ge=1, le=200)]
+OffsetQuery = Annotated[int, Query(ge=0, le=100_000)]
 
 
 async def reject_unknown_query(request: Request) -> None:

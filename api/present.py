@@ -27,8 +27,9 @@ _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-
 def search_page(
     total: int, rows: list[dict[str, Any]], text: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
-    """A page of a search: the view counts up to its cap and one more when more match
-    (``projections.search_text.count_cap``), shown as the cap and ``more``."""
+    """A page of a list or search (``text``: its free text, if any): the view counts up to
+    its cap and one more when more match (``projections.search_text.count_cap``), shown as the
+    cap and ``more``."""
     cap = count_cap(text)
     more = total > cap
     return {"total": min(total, cap), "more": more, "limit": limit, "offset": offset, "items": rows}

@@ -29,6 +29,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
 
+from projections.search_text import count_cap, counted
 from service.app import JointCaseApp
 
 log = logging.getLogger("jointcase.projections")
@@ -228,6 +229,22 @@ class View(PostgresTrackingRecorder):
         ``matches``: the read is of a search table's rows of one reader (``Reading``)."""
         with self.datastore.get_connection() as conn:
             yield Reading(conn, matches=matches)
+
+    def page(
+        self, table: str, columns: str, condition: str, order: str, params: dict[str, Any]
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of a list: the rows of ``table`` matching ``condition`` in ``order`` (ending
+        with the key, so that pages neither overlap nor leave a gap), ``params`` with ``limit``
+        and ``offset``; and how many match, counted as the case and lead lists count them: up
+        to the cap of a list without free text, plus one when more match
+        (``search_text.count_cap`` and ``counted``)."""
+        with self.reading() as read:
+            rows = read.rows(
+                f"SELECT {columns} FROM {table} WHERE {condition}"
+                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                params,
+            )
+            return counted(read, table, condition, params, count_cap(None)), rows
 
 
 class Reading:

@@ -58,15 +58,24 @@ class FindingsView(StatementView):
     handlers = {"Finding.Recorded": _recorded, "Finding.DecisionRecorded": _decided}
 
     def list_for(
-        self, viewer: Actor, county: str | None = None, undecided: bool = False
-    ) -> list[dict[str, Any]]:
-        """The latest 500 findings the viewer may read (a county reads its own), of one county
-        or all, optionally only those not decided yet."""
+        self,
+        viewer: Actor,
+        county: str | None = None,
+        undecided: bool = False,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the findings the viewer may read (a county reads its own), of one county
+        or all, optionally only those not decided yet, latest first; and how many (``page``)."""
         county = findings_county(viewer, county)
-        return self.query(
-            "SELECT * FROM findings WHERE (%(county)s::text IS NULL OR county = %(county)s)"
-            " AND (NOT %(undecided)s OR decision IS NULL) ORDER BY found_at DESC LIMIT 500",
-            {"county": county, "undecided": undecided},
+        return self.page(
+            "findings",
+            "*",
+            "(%(county)s::text IS NULL OR county = %(county)s)"
+            " AND (NOT %(undecided)s OR decision IS NULL)",
+            "found_at DESC, finding_id",
+            {"county": county, "undecided": undecided, "limit": limit, "offset": offset},
         )
 
 

@@ -43,12 +43,22 @@ class MeetingsView(StatementView):
     )
     handlers = {"JointMeeting.Held": _held}
 
-    def list_for(self, viewer: Actor) -> list[dict[str, Any]]:
-        """The meetings the viewer may read (those its county attended), latest first."""
-        return self.query(
-            "SELECT * FROM meetings WHERE %(all)s OR attendees @> ARRAY[%(county)s]::text[]"
-            " ORDER BY held_on DESC",
-            {"all": reads_all_committee_records(viewer), "county": viewer.county},
+    def list_for(
+        self, viewer: Actor, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the meetings the viewer may read (those its county attended), latest
+        first; and how many (``page``)."""
+        return self.page(
+            "meetings",
+            "*",
+            "%(all)s OR attendees @> ARRAY[%(county)s]::text[]",
+            "held_on DESC, meeting_id",
+            {
+                "all": reads_all_committee_records(viewer),
+                "county": viewer.county,
+                "limit": limit,
+                "offset": offset,
+            },
         )
 
 

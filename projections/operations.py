@@ -66,12 +66,22 @@ class OperationsView(StatementView):
         "JointOperation.Concluded": _concluded,
     }
 
-    def list_for(self, viewer: Actor) -> list[dict[str, Any]]:
-        """The operations the viewer may read (those its county takes part in), latest first."""
-        return self.query(
-            "SELECT * FROM operations WHERE %(all)s OR participants @> ARRAY[%(county)s]::text[]"
-            " ORDER BY starts_on DESC",
-            {"all": reads_all_committee_records(viewer), "county": viewer.county},
+    def list_for(
+        self, viewer: Actor, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the operations the viewer may read (those its county takes part in),
+        latest first; and how many (``page``)."""
+        return self.page(
+            "operations",
+            "*",
+            "%(all)s OR participants @> ARRAY[%(county)s]::text[]",
+            "starts_on DESC, operation_id",
+            {
+                "all": reads_all_committee_records(viewer),
+                "county": viewer.county,
+                "limit": limit,
+                "offset": offset,
+            },
         )
 
     def summaries(self, case_ids: list[UUID]) -> list[dict[str, Any]]:

@@ -49,13 +49,22 @@ class PriceInspectionsView(StatementView):
     )
     handlers = {"PriceInspection.Recorded": _recorded}
 
-    def list_for(self, viewer: Actor) -> list[dict[str, Any]]:
-        """The latest 500 inspections the viewer may read (made by or in its county)."""
-        return self.query(
-            "SELECT *, observed_price - agreed_price AS deviation FROM price_inspections"
-            " WHERE %(all)s OR %(county)s IN (inspecting_county, inspected_county)"
-            " ORDER BY inspected_at DESC LIMIT 500",
-            {"all": reads_all_committee_records(viewer), "county": viewer.county},
+    def list_for(
+        self, viewer: Actor, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the inspections the viewer may read (made by or in its county), latest
+        first, each with its deviation from the agreed price; and how many (``page``)."""
+        return self.page(
+            "price_inspections",
+            "*, observed_price - agreed_price AS deviation",
+            "%(all)s OR %(county)s IN (inspecting_county, inspected_county)",
+            "inspected_at DESC, inspection_id",
+            {
+                "all": reads_all_committee_records(viewer),
+                "county": viewer.county,
+                "limit": limit,
+                "offset": offset,
+            },
         )
 
 

@@ -55,13 +55,18 @@ class RewardsView(StatementView):
         "Reward.PaymentRecorded": _reward("paid"),
     }
 
-    def list_for(self, viewer: Actor, status: str | None = None) -> list[dict[str, Any]]:
-        """The latest 500 rewards (of a status), for the committee and auditors."""
+    def list_for(
+        self, viewer: Actor, status: str | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the rewards (of a status), for the committee and auditors, the latest
+        changed first; and how many (``page``)."""
         require_committee_reader(viewer)
-        return self.query(
-            "SELECT * FROM rewards WHERE %(status)s::text IS NULL OR status = %(status)s"
-            " ORDER BY updated_at DESC LIMIT 500",
-            {"status": status},
+        return self.page(
+            "rewards",
+            "*",
+            "%(status)s::text IS NULL OR status = %(status)s",
+            "updated_at DESC, reward_id",
+            {"status": status, "limit": limit, "offset": offset},
         )
 
 

@@ -19,9 +19,11 @@ from starlette.responses import Response
 
 from api.bulletin_page import bulletin_html
 from api.console.web import (
+    PAGE_SIZE,
     Page,
     SignedInForm,
     SignedInPage,
+    counted_page,
     go,
     refusal_status,
     run_form,
@@ -127,12 +129,17 @@ def issue(form: SignedInForm, year: Year, quarter: Quarter) -> Response:
 
 # --- rewards ----------------------------------------------------------------------------------------
 @router.get("/committee")
-def committee(p: SignedInPage, at: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> Response:
-    """The latest rewards and where each stands (the committee and auditors)."""
+def committee(
+    p: SignedInPage,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Response:
+    """The rewards, the latest changed first, and where each stands (the committee and
+    auditors), a page at a time."""
     rewards = p.services.views.rewards
     wait_for(p.services, [rewards], at)
-    rows = visible(lambda: rewards.list_for(p.officer.actor))
-    return p.render("committee.html", rows=rows)
+    total, rows = visible(lambda: rewards.list_for(p.officer.actor, limit=PAGE_SIZE, offset=offset))
+    return p.render("committee.html", filters={}, **counted_page(total, rows, offset))
 
 
 @router.get("/rewards/{reward_id:uuid}")

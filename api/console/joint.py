@@ -18,10 +18,12 @@ from starlette.responses import Response
 
 from api.console.officers import _case_ref
 from api.console.web import (
+    PAGE_SIZE,
     Form,
     Page,
     SignedInForm,
     SignedInPage,
+    counted_page,
     go,
     local_moment,
     refused,
@@ -47,11 +49,10 @@ from service.store import Written
 router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
-PAGE_SIZE = 50
 
 
 def _page_of(rows: list[dict[str, Any]], offset: int) -> dict[str, Any]:
-    """One page of a view's rows (the pager's values)."""
+    """One page of rows read whole (a case's contributions; the pager's values)."""
     return {
         "rows": rows[offset : offset + PAGE_SIZE],
         "total": len(rows),
@@ -78,12 +79,13 @@ def _record_list(
     """A page of the records of a view the caller may list (``view.list_for``: the rule is the
     view's), after the view reached ``at``; ``own``: the caller's county among the choices."""
     wait_for(p.services, [view], at)
+    total, rows = view.list_for(p.officer.actor, limit=PAGE_SIZE, offset=offset)
     return p.render(
         template,
         status=status,
         counties=_counties(p, own=own),
         filters={},
-        **_page_of(view.list_for(p.officer.actor), offset),
+        **counted_page(total, rows, offset),
         **values,
     )
 
@@ -156,12 +158,14 @@ def findings(
     view = p.services.views.findings
     wait_for(p.services, [view], at)
     chosen = county if county.isdigit() and len(county) == 6 else None
-    rows = visible(lambda: view.list_for(p.officer.actor, chosen, undecided))
+    total, rows = visible(
+        lambda: view.list_for(p.officer.actor, chosen, undecided, limit=PAGE_SIZE, offset=offset)
+    )
     return p.render(
         "findings.html",
         counties=_counties(p),
         filters={"county": county, "undecided": "true" if undecided else ""},
-        **_page_of(rows, offset),
+        **counted_page(total, rows, offset),
     )
 
 
@@ -175,7 +179,7 @@ def scan_findings(form: SignedInForm) -> Response:
         scan = p.services.app.scan_for_breaches(p.ctx())
     except DomainError as e:
         view = views.findings
-        rows = visible(lambda: view.list_for(p.officer.actor, None, False))
+        total, rows = visible(lambda: view.list_for(p.officer.actor, limit=PAGE_SIZE))
         return refused(
             form,
             "findings.html",
@@ -183,7 +187,7 @@ def scan_findings(form: SignedInForm) -> Response:
             e.message,
             counties=_counties(p),
             filters={"county": "", "undecided": ""},
-            **_page_of(rows, 0),
+            **counted_page(total, rows, 0),
         )
     return go(p.request, with_position("/findings?undecided=true", scan.position))
 

@@ -14,10 +14,12 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from api.console.web import (
+    PAGE_SIZE,
     Form,
     Page,
     SignedInForm,
     SignedInPage,
+    counted_page,
     go,
     local_moment,
     refused,
@@ -32,7 +34,6 @@ from api.present import (
     case_summary_public,
     event_public,
     lead_public,
-    search_page,
 )
 from api.routers.cases import case_seizures
 from api.schemas import (
@@ -79,7 +80,6 @@ from service.store import Written
 
 router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
-PAGE_SIZE = 50
 
 
 # --- the county workspace ------------------------------------------------------------------------
@@ -103,13 +103,6 @@ def workspace(p: SignedInPage, at: At = None, every: bool = False) -> Response:
         views.workspace, views.case_search, county, p.services.clock(), limit=limit
     )
     return p.render("workspace.html", ws=data, every=every, case_limit=WORKSPACE_CASES)
-
-
-def _counted(total: int, rows: list[dict[str, Any]], q: str, offset: int) -> dict[str, Any]:
-    """What a search page shows of its rows and count (``rows``, ``total``, ``more``,
-    ``offset``), as the API shows them."""
-    page = search_page(total, rows, q, PAGE_SIZE, offset)
-    return {"rows": rows, "total": page["total"], "more": page["more"], "offset": offset}
 
 
 # --- leads ----------------------------------------------------------------------------------------
@@ -142,8 +135,7 @@ def lead_register(
     )
     return p.render(
         "leads.html",
-        **_counted(total, rows, q, offset),
-        size=PAGE_SIZE,
+        **counted_page(total, rows, offset, q),
         filters=filters,
         options=_options(p),
     )
@@ -336,8 +328,7 @@ def case_search(
     )
     return p.render(
         "cases.html",
-        **_counted(total, rows, q, offset),
-        size=PAGE_SIZE,
+        **counted_page(total, rows, offset, q),
         filters=filters,
         options=_options(p),
     )

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.i18n import LANGUAGES, language, translator
 from api.deps import Services
+from api.present import search_page
 from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.values import Context
 from jointcase.officers import Officer
@@ -344,6 +345,26 @@ def with_position(url: str, position: int | None) -> str:
     if position is None:
         return url
     return f"{url}{'&' if '?' in url else '?'}at={position}"
+
+
+#: Rows a list page shows at a time.
+PAGE_SIZE = 50
+
+
+def counted_page(
+    total: int, rows: list[dict[str, Any]], offset: int, text: str | None = None
+) -> dict[str, Any]:
+    """What a list page shows of a page of its rows and their count, as the API shows them
+    (``search_page``): ``rows``, ``total``, ``more``, ``offset`` and ``size``, the values of
+    ``_pager.html``."""
+    page = search_page(total, rows, text, PAGE_SIZE, offset)
+    return {
+        "rows": rows,
+        "total": page["total"],
+        "more": page["more"],
+        "offset": offset,
+        "size": PAGE_SIZE,
+    }
 
 
 #: Longest a page waits for its views to catch up with the log before showing what they hold.

@@ -9,9 +9,18 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from api.deps import CurrentOfficer, RequestContext, ServicesDep, WriteDep, etag
+from api.deps import (
+    CurrentOfficer,
+    LimitQuery,
+    OffsetQuery,
+    RequestContext,
+    ServicesDep,
+    WriteDep,
+    etag,
+)
 from api.errors import problems
 from api.offload import OffloadedRoute
+from api.present import search_page
 from api.schemas import WriteResult
 from api.schemas.findings import DecisionCreate, FindingList, FindingPublic, ScanPublic
 from api.waiting import WaitFor, await_views
@@ -37,11 +46,17 @@ def list_findings(
     officer: CurrentOfficer,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     undecided: bool = False,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     wait_for: WaitFor = None,
 ) -> object:
-    """The latest findings (a county reads its own; the committee and auditors any county's)."""
+    """The findings, latest first, a page at a time (a county reads its own; the committee and
+    auditors any county's)."""
     await_views(services, [services.views.findings], wait_for)
-    return {"items": services.views.findings.list_for(officer.actor, county, undecided)}
+    total, rows = services.views.findings.list_for(
+        officer.actor, county, undecided, limit=limit, offset=offset
+    )
+    return search_page(total, rows, None, limit, offset)
 
 
 @router.get(

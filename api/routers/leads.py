@@ -8,7 +8,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import AsOfQuery, CurrentOfficer, ServicesDep, VersionQuery, WriteDep, etag
+from api.deps import (
+    AsOfQuery,
+    CurrentOfficer,
+    LimitQuery,
+    OffsetQuery,
+    ServicesDep,
+    VersionQuery,
+    WriteDep,
+    etag,
+)
 from api.errors import READ, WRITE, WRITE_WITH_BODY, problems
 from api.jsonresp import JSONResponse
 from api.offload import OffloadedRoute
@@ -81,8 +90,8 @@ def list_leads(
             " else the newest (`more`).",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     wait_for: WaitFor = None,
 ) -> object:
     """The lead register: the leads this officer may see (auditors all, the committee none),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import CurrentOfficer, ServicesDep, WriteDep
+from api.deps import CurrentOfficer, LimitQuery, OffsetQuery, ServicesDep, WriteDep
 from api.errors import problems
 from api.offload import OffloadedRoute
+from api.present import search_page
 from api.schemas import WriteResult
 from api.schemas.meetings import MeetingCreate, MeetingList
 from api.waiting import WaitFor, await_views
@@ -37,8 +38,14 @@ def record_meeting(body: MeetingCreate, w: WriteDep) -> Response:
 
 @router.get("/joint-meetings", response_model=MeetingList, responses=problems(401, 422, 503))
 def list_meetings(
-    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+    wait_for: WaitFor = None,
 ) -> object:
-    """The meetings the officer's county attended (all, for the committee and auditors)."""
+    """The meetings the officer's county attended (all, for the committee and auditors),
+    latest first, a page at a time."""
     await_views(services, [services.views.meetings], wait_for)
-    return {"items": services.views.meetings.list_for(officer.actor)}
+    total, rows = services.views.meetings.list_for(officer.actor, limit=limit, offset=offset)
+    return search_page(total, rows, None, limit, offset)

@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import CurrentOfficer, ServicesDep, WriteDep, etag
+from api.deps import CurrentOfficer, LimitQuery, OffsetQuery, ServicesDep, WriteDep, etag
 from api.errors import problems
 from api.offload import OffloadedRoute
+from api.present import search_page
 from api.schemas import WriteResult
 from api.schemas.operations import (
     AttachedCaseCreate,
@@ -62,11 +63,17 @@ def get_operation(
 
 @router.get("/joint-operations", response_model=OperationList, responses=problems(401, 422, 503))
 def list_operations(
-    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+    wait_for: WaitFor = None,
 ) -> object:
-    """The operations the officer's county takes part in (all, for the committee and auditors)."""
+    """The operations the officer's county takes part in (all, for the committee and auditors),
+    latest start first, a page at a time."""
     await_views(services, [services.views.operations], wait_for)
-    return {"items": services.views.operations.list_for(officer.actor)}
+    total, rows = services.views.operations.list_for(officer.actor, limit=limit, offset=offset)
+    return search_page(total, rows, None, limit, offset)
 
 
 @router.post(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import CurrentOfficer, ServicesDep, WriteDep
+from api.deps import CurrentOfficer, LimitQuery, OffsetQuery, ServicesDep, WriteDep
 from api.errors import problems
 from api.offload import OffloadedRoute
+from api.present import search_page
 from api.schemas import WriteResult
 from api.schemas.price_inspections import InspectionCreate, InspectionList
 from api.waiting import WaitFor, await_views
@@ -41,9 +42,16 @@ def record_inspection(body: InspectionCreate, w: WriteDep) -> Response:
 
 @router.get("/price-inspections", response_model=InspectionList, responses=problems(401, 422, 503))
 def list_inspections(
-    services: ServicesDep, officer: CurrentOfficer, wait_for: WaitFor = None
+    services: ServicesDep,
+    officer: CurrentOfficer,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+    wait_for: WaitFor = None,
 ) -> object:
     """The inspections made by or in the officer's county (all, for the committee and
-    auditors), latest first."""
+    auditors), latest first, a page at a time."""
     await_views(services, [services.views.price_inspections], wait_for)
-    return {"items": services.views.price_inspections.list_for(officer.actor)}
+    total, rows = services.views.price_inspections.list_for(
+        officer.actor, limit=limit, offset=offset
+    )
+    return search_page(total, rows, None, limit, offset)

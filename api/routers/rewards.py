@@ -8,9 +8,18 @@ from uuid import UUID
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import CurrentOfficer, ServicesDep, Write, WriteDep, etag
+from api.deps import (
+    CurrentOfficer,
+    LimitQuery,
+    OffsetQuery,
+    ServicesDep,
+    Write,
+    WriteDep,
+    etag,
+)
 from api.errors import problems
 from api.offload import OffloadedRoute
+from api.present import search_page
 from api.schemas import WriteResult
 from api.schemas.rewards import (
     AdjustmentCreate,
@@ -70,11 +79,15 @@ def list_rewards(
     services: ServicesDep,
     officer: CurrentOfficer,
     status: RewardStatus | None = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     wait_for: WaitFor = None,
 ) -> object:
-    """The latest rewards (of a status), for the committee and auditors."""
+    """The rewards (of a status), the latest changed first, a page at a time, for the
+    committee and auditors."""
     await_views(services, [services.views.rewards], wait_for)
-    return {"items": services.views.rewards.list_for(officer.actor, status)}
+    total, rows = services.views.rewards.list_for(officer.actor, status, limit=limit, offset=offset)
+    return search_page(total, rows, None, limit, offset)
 
 
 @router.post(

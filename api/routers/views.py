@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentOfficer, ServicesDep
+from api.deps import CurrentOfficer, LimitQuery, OffsetQuery, ServicesDep
 from api.errors import ApiProblem, problems
 from api.offload import OffloadedRoute
 from api.present import event_public, search_page
@@ -71,8 +71,8 @@ def search_cases(
         ),
     ] = None,
     order: Literal["asc", "desc"] = "desc",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     wait_for: WaitFor = None,
 ) -> object:
     """Search the cases this officer may see: filter, free text, sort, page. A case the officer

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from api.schemas import Reason, example
-from api.schemas.common import UtcTime
+from api.schemas.common import MatchPagePublic, UtcTime
 from domain.accountability import DECISIONS
 
 
@@ -64,5 +64,5 @@ class FindingRow(BaseModel):
     decided_at: UtcTime | None
 
 
-class FindingList(BaseModel):
+class FindingList(MatchPagePublic):
     items: list[FindingRow]

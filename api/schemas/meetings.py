@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, Text, example
-from api.schemas.common import UtcTime
+from api.schemas.common import MatchPagePublic, UtcTime
 
 
 class MeetingCreate(BaseModel):
@@ -37,5 +37,5 @@ class MeetingRow(BaseModel):
     recorded_at: UtcTime
 
 
-class MeetingList(BaseModel):
+class MeetingList(MatchPagePublic):
     items: list[MeetingRow]

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, ShortText, Text, example
-from api.schemas.common import UtcTime
+from api.schemas.common import MatchPagePublic, UtcTime
 
 
 class OperationCreate(BaseModel):
@@ -100,5 +100,5 @@ class OperationRow(BaseModel):
     recorded_at: UtcTime
 
 
-class OperationList(BaseModel):
+class OperationList(MatchPagePublic):
     items: list[OperationRow]

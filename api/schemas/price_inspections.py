@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDateTime, ShortText, example
-from api.schemas.common import UtcTime
+from api.schemas.common import MatchPagePublic, UtcTime
 
 
 class InspectionCreate(BaseModel):
@@ -47,5 +47,5 @@ class InspectionRow(BaseModel):
     deviation: Decimal
 
 
-class InspectionList(BaseModel):
+class InspectionList(MatchPagePublic):
     items: list[InspectionRow]

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, Reason, ShortText, example
-from api.schemas.common import UtcTime
+from api.schemas.common import MatchPagePublic, UtcTime
 
 Share = Literal["lead_provider", "handling", "co_handler"]
 RewardStatus = Literal["claimed", "proposed", "approved", "paid"]
@@ -127,7 +127,7 @@ class RewardRow(BaseModel):
     updated_at: UtcTime
 
 
-class RewardList(BaseModel):
+class RewardList(MatchPagePublic):
     items: list[RewardRow]
 
 

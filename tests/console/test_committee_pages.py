@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from api.console.web import PAGE_SIZE
+from domain.values import Actor, Context, Role
 from tests.console.conftest import (
     HUAIAN,
     SHANGYI,
@@ -302,6 +304,33 @@ def test_a_joint_meeting_is_recorded_and_read_by_those_who_attended(client_for):
     assert "交换一季度通报" in client_for("officer", TIANZHEN).get(answer.headers["location"]).text
     assert "春季联合行动" in client_for("committee", XINGHE).get("/meetings").text
     assert "交换一季度通报" not in client_for("officer", SHANGYI).get("/meetings").text
+
+
+def test_the_meetings_page_shows_a_page_at_a_time_with_a_link_to_the_next(
+    client_for, console_services, people
+):
+    """More meetings than a page holds: the newest on the first page with a link to the next,
+    which goes on with the older ones and links back."""
+    host = people["officer", HUAIAN]
+    ctx = Context(Actor(host.officer_id, HUAIAN, Role.OFFICER), datetime.now(UTC), "paging")
+    for day in range(PAGE_SIZE + 1):
+        written = console_services.app.record_meeting(
+            ctx,
+            held_on=date(2025, 1, 1) + timedelta(days=day),
+            attendees=[HUAIAN, WANQUAN],
+            minutes=f"分页会议-{day}-",
+            decisions=[],
+        )
+    reader = client_for("officer", WANQUAN)
+    first = reader.get(f"/meetings?at={written.position}").text
+    assert f"分页会议-{PAGE_SIZE}-" in first and "分页会议-0-" not in first
+    assert len(re.findall(r"<td>分页会议-", first)) <= PAGE_SIZE
+    following = re.search(rf'<a href="(\?[^"]*offset={PAGE_SIZE})">下一页</a>', first)
+    assert following, "no link to the next page"
+    second = reader.get("/meetings" + following.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert "分页会议-0-" in second.text and f"分页会议-{PAGE_SIZE}-" not in second.text
+    assert re.search(r'<a href="[^"]*offset=0">上一页</a>', second.text)
 
 
 def test_a_price_inspection_is_recorded_with_its_deviation(client_for):

@@ -15,7 +15,17 @@ from pydantic import SecretStr
 
 from api.app import build_services, close_services, create_app
 from jointcase.storage import init_database
-from tests.api.world import HUAIAN, SHANGYI, TIANZHEN, WANQUAN, XINGHE, YANGGAO, World
+from tests.api.world import (
+    HUAIAN,
+    SHANGYI,
+    TIANZHEN,
+    WANQUAN,
+    XINGHE,
+    YANGGAO,
+    World,
+    assert_problem,
+    make_world,
+)
 from tests.pg import scratch_database
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -69,6 +79,50 @@ def scenario() -> Iterator[Scenario]:
             ids = record_two_quarters(w, clock)
             yield Scenario(w, clock, ids, ids.pop("end_of_q1"))  # type: ignore[arg-type]
         close_services(services)
+
+
+@dataclass
+class Fresh:
+    """A world of its own, with a committee member and a clock: only what each test records
+    there, so that a list's count is exactly what the test made."""
+
+    w: World
+    clock: Clock
+
+
+@pytest.fixture(scope="package")
+def fresh() -> Iterator[Fresh]:
+    for w in make_world():
+        clock = Clock()
+        clock.at(4, 1)
+        w.services.clock = clock
+        w.tokens["committee"] = w.services.officers.add(XINGHE, "committee", "member")[1]
+        yield Fresh(w, clock)
+
+
+def assert_pages(
+    w: World, who: str, path: str, key: str, expected: list[str], **params: object
+) -> None:
+    """The list at ``path`` read two rows at a time, as a user pages it: each page holds two
+    rows (the last what is left), says where it is, counts them all (``more`` false, below the
+    cap), and the pages together are ``expected`` (ids, newest first): none twice, none left
+    out."""
+    shown: list[str] = []
+    for offset in range(0, len(expected) + 2, 2):
+        r = w.get(who, path, limit=2, offset=offset, **params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert (page["total"], page["more"]) == (len(expected), False)
+        assert (page["limit"], page["offset"]) == (2, offset)
+        assert len(page["items"]) == min(2, max(len(expected) - offset, 0))
+        shown += [str(row[key]) for row in page["items"]]
+    assert shown == expected
+
+
+def assert_bad_paging_refused(w: World, who: str, path: str) -> None:
+    """A page out of bounds is the API's usual 422 problem, never a page."""
+    for bad in ({"limit": 0}, {"limit": 201}, {"limit": 500}, {"offset": -1}, {"offset": 100_001}):
+        assert_problem(w.get(who, path, **bad), 422, "invalid-input")
 
 
 def record_two_quarters(w: World, clock: Clock) -> dict:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
-from tests.api.committee.conftest import CST, Scenario
+from tests.api.committee.conftest import (
+    CST,
+    Fresh,
+    Scenario,
+    assert_bad_paging_refused,
+    assert_pages,
+)
 from tests.api.world import (
     HUAIAN,
     SHANGYI,
@@ -131,3 +138,28 @@ def test_an_assistance_request_cancelled_by_closing_the_case_is_never_charged(
     assert not [
         f for f in found if f["kind"] == "assistance_not_answered" and case["id"] in f["subject"]
     ]
+
+
+def test_the_findings_list_pages_latest_found_first_with_a_total(fresh: Fresh) -> None:
+    """Five referrals 怀安 never acknowledged, each found by a scan of its own: 怀安 pages
+    through its findings, the latest found first (those of one scan by id)."""
+    w, clock = fresh.w, fresh.clock
+    scans = []
+    for month in range(7, 12):
+        clock.at(month, 1)
+        lead = w.post(
+            XINGHE, "/v1/leads", {"summary": "烟", "source": "tip_off", "place_county": HUAIAN}
+        ).json()["id"]
+        referred = w.post(
+            XINGHE, f"/v1/leads/{lead}/referrals", {"to_county": HUAIAN, "reason": "在怀安"}
+        ).json()
+        clock.at(month, 20)  # long after the deadline to acknowledge
+        w.get(XINGHE, "/v1/workspace", wait_for=referred["position"])
+        w.get("auditor", "/v1/audit/events", wait_for=referred["position"], limit=1)
+        scan = w.post("committee", "/v1/findings/scan").json()
+        found = [w.get("committee", f"/v1/findings/{f}").json() for f in scan["recorded"]]
+        scans.append(sorted((f["id"] for f in found if f["county"] == HUAIAN), key=UUID))
+        assert ("referral_not_acknowledged", HUAIAN) in {(f["kind"], f["county"]) for f in found}
+    newest_first = [f for scan in reversed(scans) for f in scan]
+    assert_pages(w, HUAIAN, "/v1/findings", "finding_id", newest_first, wait_for=scan["position"])
+    assert_bad_paging_refused(w, HUAIAN, "/v1/findings")

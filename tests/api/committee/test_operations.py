@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from uuid import UUID
 
-from tests.api.committee.conftest import Scenario
+from tests.api.committee.conftest import (
+    Fresh,
+    Scenario,
+    assert_bad_paging_refused,
+    assert_pages,
+)
 from tests.api.world import (
     HUAIAN,
     TIANZHEN,
+    WANQUAN,
     XINGHE,
     YANGGAO,
     assert_problem,
@@ -68,3 +75,30 @@ def test_the_operations_list_shows_a_county_only_those_it_takes_part_in(
     assert scenario.w.get(HUAIAN, "/v1/joint-operations").json()["items"] == []
     everything = scenario.w.get("committee-a", "/v1/joint-operations").json()["items"]
     assert {op["operation_id"] for op in everything} == {scenario.ids["op"]}
+
+
+def test_the_operations_list_pages_latest_start_first_with_a_total(fresh: Fresh) -> None:
+    """Two operations starting the same day keep one order across pages (by id)."""
+    w = fresh.w
+
+    def plan(county: str, participants: list[str], day: int) -> dict:
+        r = w.post(
+            county,
+            "/v1/joint-operations",
+            {
+                "name": f"行动 {day}",
+                "participants": participants,
+                "starts_on": f"2026-05-{day:02}",
+                "ends_on": "2026-06-30",
+            },
+        )
+        assert r.status_code == 201, r.text
+        return {**r.json(), "day": day}
+
+    planned = [plan(XINGHE, [YANGGAO], day) for day in (1, 2, 3, 3, 4)]
+    last = plan(HUAIAN, [WANQUAN], 5)  # 阳高 takes no part: not listed to it
+    newest_first = [op["id"] for op in sorted(planned, key=lambda op: (-op["day"], UUID(op["id"])))]
+    assert_pages(
+        w, YANGGAO, "/v1/joint-operations", "operation_id", newest_first, wait_for=last["position"]
+    )
+    assert_bad_paging_refused(w, YANGGAO, "/v1/joint-operations")

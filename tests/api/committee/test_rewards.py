@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.api.committee.conftest import Scenario
+from tests.api.committee.conftest import (
+    Fresh,
+    Scenario,
+    assert_bad_paging_refused,
+    assert_pages,
+)
 from tests.api.world import (
     HUAIAN,
     TIANZHEN,
@@ -162,3 +167,21 @@ def test_the_policy_in_force_is_published(scenario: Scenario) -> None:
     policy = scenario.w.get(YANGGAO, "/v1/policies/current").json()
     assert policy["version"] == "2026.1" and policy["shares"]["lead_provider"] == "0.3"
     assert len(policy["digest"]) == 64
+
+
+def test_the_rewards_list_pages_latest_changed_first_with_a_total(fresh: Fresh) -> None:
+    w = fresh.w
+    claims = []
+    for day in range(1, 6):
+        fresh.clock.at(6, day)
+        case = w.post(YANGGAO, "/v1/cases", {"case_type": "counterfeit", "title": f"案 {day}"})
+        assert case.status_code == 201, case.text
+        claim = w.post(YANGGAO, "/v1/rewards", {"case_id": case.json()["id"], "note": "一案一奖"})
+        assert claim.status_code == 201, claim.text
+        claims.append(claim.json())
+    last = claims[-1]["position"]
+    newest_first = [c["id"] for c in reversed(claims)]
+    assert_pages(w, "committee", "/v1/rewards", "reward_id", newest_first, wait_for=last)
+    assert_pages(w, "auditor", "/v1/rewards", "reward_id", newest_first, status="claimed")
+    assert_pages(w, "auditor", "/v1/rewards", "reward_id", [], status="paid")
+    assert_bad_paging_refused(w, "committee", "/v1/rewards")
