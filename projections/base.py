@@ -280,16 +280,19 @@ class Reading:
     def _planned(
         self, off: tuple[str, ...], sql: str, params: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The rows of one statement, planned with the ``off`` settings turned off for it alone
-        (sent together with it: no round trip more)."""
+        """The rows of one statement, planned with the ``off`` settings turned off for it alone:
+        sent in one pipeline with it, so that both run in the one implicit transaction that
+        PostgreSQL gives the statements before a sync (the connections are in autocommit), and
+        the settings end with it: no round trip more, nothing left on the connection."""
         if not off:
             with self.conn.cursor() as curs:
                 curs.execute(sql, params, prepare=False)
                 return list(curs.fetchall())  # rows are dicts (the datastore's row factory)
+        assert self.conn.autocommit
         settings = ", ".join(f"set_config('{name}', 'off', true)" for name in off)
-        with self.conn.transaction(force_rollback=True), self.conn.cursor() as curs:
+        with self.conn.cursor() as setting, self.conn.cursor() as curs:
             with self.conn.pipeline():
-                curs.execute(f"SELECT {settings}", prepare=False)
+                setting.execute(f"SELECT {settings}", prepare=False)
                 curs.execute(sql, params, prepare=False)
             return list(curs.fetchall())
 

@@ -511,3 +511,25 @@ def test_compacting_keeps_every_row_and_frees_the_pages_of_old_versions(
         "lead_register": True,
     }
     assert [v.search(visible_to=ALL, text="走私", limit=10_000) for v in views] == found
+
+
+def test_a_search_reading_turns_planner_settings_off_for_its_own_statements_only(
+    store: Store,
+) -> None:
+    """A read of a search table plans without whole-table scans, a walk of the newest also
+    without bitmaps; the settings end with the statement, and the pooled connection is left as
+    it was for whatever uses it next."""
+    view = store.views.leads
+    setting = (
+        "SELECT current_setting('enable_seqscan') AS seq,"
+        " current_setting('enable_bitmapscan') AS bitmap"
+    )
+    with view.reading(matches=True) as read:
+        assert read.rows(setting, {}) == [{"seq": "off", "bitmap": "on"}]
+        assert read.newest(setting, {}) == [{"seq": "off", "bitmap": "off"}]
+        assert read.conn.execute(setting).fetchall() == [{"seq": "on", "bitmap": "on"}]
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            read.rows("SELECT 1 / 0", {})
+        assert read.conn.execute(setting).fetchall() == [{"seq": "on", "bitmap": "on"}]
+    with view.reading() as read:
+        assert read.rows(setting, {}) == [{"seq": "on", "bitmap": "on"}]
