@@ -31,6 +31,7 @@ from api.console.web import (
     visible,
     wait_for,
 )
+from api.deps import OffsetQuery
 from api.offload import OffloadedRoute
 from api.schemas.rewards import AdjustmentCreate, ApprovalCreate, ClaimCreate, PaymentCreate
 from domain.contributions import ProposalLine
@@ -131,7 +132,7 @@ def issue(form: SignedInForm, year: Year, quarter: Quarter) -> Response:
 @router.get("/committee")
 def committee(
     p: SignedInPage,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    offset: OffsetQuery = 0,
     at: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
     """The rewards, the latest changed first, and where each stands (the committee and

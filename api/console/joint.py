@@ -33,6 +33,7 @@ from api.console.web import (
     wait_for,
     with_position,
 )
+from api.deps import OffsetQuery
 from api.offload import OffloadedRoute
 from api.schemas.findings import DecisionCreate
 from api.schemas.meetings import MeetingCreate
@@ -48,7 +49,6 @@ from service.store import Written
 
 router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
-Offset = Annotated[int, Query(ge=0, le=100_000)]
 
 
 def _page_of(rows: list[dict[str, Any]], offset: int) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def case_contributions(
     p: SignedInPage,
     case_id: UUID,
     as_of_position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Every contribution to the case and the cases merged into it, as of a log position, with
     what each county contributed (a county other than the handling one sees its own)."""
@@ -151,7 +151,7 @@ def findings(
     p: SignedInPage,
     county: Annotated[str, Query(max_length=6)] = "",
     undecided: bool = False,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
     at: At = None,
 ) -> Response:
     """The latest findings (a county reads its own; the committee and auditors any county's)."""
@@ -227,7 +227,7 @@ def decide_finding(form: SignedInForm, finding_id: UUID) -> Response:
 
 # --- joint operations ---------------------------------------------------------------------------
 @router.get("/operations")
-def operations(p: SignedInPage, offset: Offset = 0, at: At = None) -> Response:
+def operations(p: SignedInPage, offset: OffsetQuery = 0, at: At = None) -> Response:
     """The operations the county takes part in (all, for the committee and auditors)."""
     return _operations(p, offset, at)
 
@@ -323,7 +323,7 @@ def conclude_operation(form: SignedInForm, operation_id: UUID) -> Response:
 
 # --- joint meetings -----------------------------------------------------------------------------
 @router.get("/meetings")
-def meetings(p: SignedInPage, offset: Offset = 0, at: At = None) -> Response:
+def meetings(p: SignedInPage, offset: OffsetQuery = 0, at: At = None) -> Response:
     """The meetings the county attended (all, for the committee and auditors), latest first."""
     return _meetings(p, offset, at)
 
@@ -362,7 +362,7 @@ def record_meeting(form: SignedInForm) -> Response:
 
 # --- price mutual inspections ---------------------------------------------------------------------
 @router.get("/price-inspections")
-def price_inspections(p: SignedInPage, offset: Offset = 0, at: At = None) -> Response:
+def price_inspections(p: SignedInPage, offset: OffsetQuery = 0, at: At = None) -> Response:
     """The inspections made by or in the county (all, for the committee and auditors)."""
     return _inspections(p, offset, at)
 

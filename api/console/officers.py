@@ -28,6 +28,7 @@ from api.console.web import (
     visible,
     wait_for,
 )
+from api.deps import OffsetQuery
 from api.offload import OffloadedRoute
 from api.present import (
     case_public,
@@ -114,7 +115,7 @@ def lead_register(
     source: Annotated[str, Query(max_length=30)] = "",
     referral: Annotated[str, Query(max_length=20)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    offset: OffsetQuery = 0,
     at: At = None,
 ) -> Response:
     """The lead register (read model): the leads this person may see, filtered and searched."""
@@ -305,7 +306,7 @@ def case_search(
     case_type: Annotated[str, Query(max_length=40)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query(max_length=20)] = "recorded_at",
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    offset: OffsetQuery = 0,
     at: At = None,
 ) -> Response:
     """Case search (read model): the cases this person may see."""
