@@ -146,13 +146,10 @@ class MergeProposalPublic(Public):
     consenting_counties: list[str]
 
 
-class CaseSummaryPublic(Public):
-    """A case as its summary: what a county invited to co-handle it, asked for assistance or
-    party to a merge proposal (and the reward committee) reads of it, with what was asked of
-    the reader's county. No seizure lines, files, history or other counties' requests."""
+class CaseSummaryFields(Public):
+    """The fields of a case's summary, the same in every shape that shows one: exactly
+    ``domain.case_summary.SUMMARY_FIELDS`` (a test holds them together)."""
 
-    access: Literal["summary"] = "summary"
-    id: UUID
     number: str
     county: str
     year: int
@@ -166,6 +163,15 @@ class CaseSummaryPublic(Public):
     seizures: int
     total_sticks: int
     total_value: Decimal
+
+
+class CaseSummaryPublic(CaseSummaryFields):
+    """A case as its summary: what a county invited to co-handle it, asked for assistance or
+    party to a merge proposal (and the reward committee) reads of it, with what was asked of
+    the reader's county. No seizure lines, files, history or other counties' requests."""
+
+    access: Literal["summary"] = "summary"
+    id: UUID
     invitation: CoHandlerPublic | None = Field(
         default=None, description="The reader's county's invitation to co-handle the case."
     )
@@ -177,29 +183,16 @@ class CaseSummaryPublic(Public):
     )
 
 
-class CaseRowPublic(Public):
+class CaseRowPublic(CaseSummaryFields):
     """A case in search results and workspaces; a case the reader sees only as its summary
     (`access` = `summary`) has only the summary's fields (the others are null)."""
 
     access: Literal["full", "summary"] = "full"
     case_id: UUID
-    number: str
-    county: str
-    year: int
-    case_type: str
-    status: str
-    title: str
-    summary: str
-    opened_at: UtcTime | None
-    recorded_at: UtcTime
     modified_at: UtcTime | None = None
     version: int | None = None
-    co_handlers: list[str]
     merged_into: UUID | None = None
     police_referred: bool | None = None
-    seizures: int
-    total_sticks: int
-    total_value: Decimal
 
 
 class CasePagePublic(MatchPagePublic):

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import NO_NUL, County, IsoDate, ShortText, Text, example
+from api.schemas.cases import CaseSummaryFields
 from api.schemas.common import MatchPagePublic, UtcTime
 
 
@@ -40,24 +41,11 @@ class ConclusionCreate(BaseModel):
     summary: Text
 
 
-class AttachedCase(BaseModel):
+class AttachedCase(CaseSummaryFields):
     """The summary of an attached case its participants may read (``domain.case_summary``),
     and whether it was referred to the police."""
 
     case_id: UUID
-    number: str
-    county: str
-    year: int
-    case_type: str
-    status: str
-    title: str
-    summary: str
-    opened_at: UtcTime | None
-    recorded_at: UtcTime
-    co_handlers: list[str]
-    seizures: int
-    total_sticks: int
-    total_value: Decimal
     police_referred: bool
 
 

@@ -166,3 +166,17 @@ def test_the_openapi_document_declares_responses_and_problems_of_every_core_rout
                     assert set(answer["content"]) == {"application/problem+json"}, where
     export = paths["/v1/audit/events"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv", "application/x-ndjson"} <= set(export)
+
+
+def test_every_shape_showing_a_case_summary_has_exactly_the_domains_summary_fields() -> None:
+    """A case's summary is what ``domain.case_summary.SUMMARY_FIELDS`` names: the summary a
+    county reads, a row of the case search and a case attached to a joint operation all show
+    those fields, declared once (``CaseSummaryFields``), with nothing else of the case's but its
+    key and what each shape adds on purpose."""
+    from api.schemas.cases import CaseRowPublic, CaseSummaryFields, CaseSummaryPublic
+    from api.schemas.operations import AttachedCase
+    from domain.case_summary import SUMMARY_FIELDS
+
+    assert tuple(CaseSummaryFields.model_fields) == SUMMARY_FIELDS
+    for shape in (CaseSummaryPublic, CaseRowPublic, AttachedCase):
+        assert issubclass(shape, CaseSummaryFields), shape
