@@ -51,11 +51,11 @@ class MatchPagePublic(Public):
     """A page of a list or search: how many match (counted up to a cap), and where the page is."""
 
     total: int = Field(
-        description=f"How many match, counted up to {COUNT_CAP:,} (with `q`, {MATCH_CAP:,}): when"
-        " more match, the cap, and `more` is true."
+        description=f"How many match, counted up to {COUNT_CAP:,} ({MATCH_CAP:,} for a list"
+        " searched with free text, `q`): when more match, the cap, and `more` is true."
     )
     more: bool = Field(
-        description="More match than `total`: narrow the search; paging (`offset`) still"
+        description="More match than `total`: narrow the list; paging (`offset`) still"
         " reaches every match."
     )
     limit: int
