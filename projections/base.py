@@ -271,10 +271,12 @@ class Reading:
         return self._planned(self.off, sql, params)
 
     def newest(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """``rows`` for a page of the newest of many matches: no bitmap scans, scans of the
-        whole table or sorts, so the planner walks the time index newest first and stops at
-        the page's last row. It cannot know that thousands match (its guess of how many rows
-        hold a term is coarse), and would otherwise read and sort every match."""
+        """``rows`` for a page of the newest of many matches: no bitmap scans or scans of the
+        whole table, so the planner walks the time index newest first and stops at the page's
+        last row. It cannot know that thousands match (its guess of how many rows hold a term
+        is coarse), and would otherwise read and sort every match. Sorts stay on: the page's
+        rows are joined and sorted in the same statement, and without sorts the planner read
+        the whole table in key order for that (200 ms against 3)."""
         return self._planned(self._WALK, sql, params)
 
     def _planned(

@@ -19,6 +19,7 @@ from projections.search_text import (
     count_cap,
     counted,
     document,
+    keyed_page,
     newest_matches,
     query,
 )
@@ -278,15 +279,13 @@ class CaseSearchView(View):
                 total, rows = best_first(read, SEARCH, rows_from, columns, condition, params)
                 if total <= cap:
                     return total, _as_seen(rows)
-            # The page's keys first, then its rows: what the reader sees of each (``access``, two
-            # sub-queries over the merges) is worked out for the page alone; over every candidate
-            # row the planner hashes a sub-query that reads every case of the reader's county.
+            # The page's keys first, then its rows (``keyed_page``): over every candidate row the
+            # planner hashed the ``access`` sub-query, reading every case of the reader's county.
             if total is None:
                 rows = read.rows(
-                    f"WITH page AS MATERIALIZED (SELECT {key} AS page_key FROM {rows_from}"
-                    f" WHERE {condition} ORDER BY {page_order} LIMIT %(limit)s OFFSET %(offset)s)"
-                    f" SELECT {columns} FROM page JOIN case_search"
-                    f" ON case_search.case_id = page.page_key ORDER BY {order}",
+                    keyed_page(
+                        rows_from, key, condition, page_order, "case_search", columns, order
+                    ),
                     params,
                 )
                 return counted(read, rows_from, condition, params, cap), _as_seen(rows)

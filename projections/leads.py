@@ -18,6 +18,7 @@ from projections.search_text import (
     count_cap,
     counted,
     document,
+    keyed_page,
     newest_matches,
     query,
 )
@@ -176,44 +177,38 @@ class LeadRegisterView(View):
         if until is not None:
             filters.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
-        cap = count_cap(text)
-        free_text = text if text and text.strip() else None
-        with self.reading(matches=free_text is not None) as read:
-            if free_text is None:  # a list: the register alone, newest first
-                if visible_to != ALL:
-                    filters.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
-                    params["visible_to"] = visible_to
-                condition = " AND ".join(filters or ["true"])
+        if not (text and text.strip()):  # a list: the register alone, newest first
+            if visible_to != ALL:
+                filters.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
+                params["visible_to"] = visible_to
+            condition = " AND ".join(filters or ["true"])
+            return self.page("lead_register", COLUMNS, condition, f"{NEWEST} DESC, lead_id", params)
+        # Free text: the reader's rows of the search table (``SEARCH``).
+        found = query(text)
+        condition = " AND ".join(SEARCH.conditions(found, visible_to, params) + filters)
+        rows_from = SEARCH.rows_from(joined=bool(filters))
+        order = f"{NEWEST} DESC, lead_id"
+        with self.reading(matches=True) as read:
+            if found.rank is None:  # nothing to rank: the newest first
                 rows = read.rows(
-                    f"SELECT {COLUMNS} FROM lead_register WHERE {condition}"
-                    f" ORDER BY {NEWEST} DESC, lead_id LIMIT %(limit)s OFFSET %(offset)s",
+                    keyed_page(
+                        rows_from,
+                        "t.lead_id",
+                        condition,
+                        "t.newest DESC, t.lead_id",
+                        "lead_register",
+                        COLUMNS,
+                        order,
+                    ),
                     params,
                 )
-                return counted(read, "lead_register", condition, params, cap), rows
-            # Free text: the reader's rows of the search table (``SEARCH``).
-            found = query(free_text)
-            condition = " AND ".join(SEARCH.conditions(found, visible_to, params) + filters)
-            rows_from = SEARCH.rows_from(joined=bool(filters))
-            total = None
-            if found.rank is not None:
-                params["rank"] = found.rank
-                total, rows = best_first(read, SEARCH, rows_from, COLUMNS, condition, params)
-                if total <= cap:
-                    return total, rows
-            if total is not None:  # more than MATCH_CAP match (counted by the ranking)
-                order = f"{NEWEST} DESC, lead_id"
-                return total, newest_matches(
-                    read, SEARCH, rows_from, COLUMNS, condition, order, params
-                )
-            rows = read.rows(
-                f"WITH page AS MATERIALIZED (SELECT t.lead_id AS page_key FROM {rows_from}"
-                f" WHERE {condition} ORDER BY t.newest DESC, t.lead_id"
-                " LIMIT %(limit)s OFFSET %(offset)s)"
-                f" SELECT {COLUMNS} FROM page JOIN lead_register"
-                f" ON lead_register.lead_id = page.page_key ORDER BY {NEWEST} DESC, lead_id",
-                params,
-            )
-            return counted(read, rows_from, condition, params, cap), rows
+                return counted(read, rows_from, condition, params, count_cap(text)), rows
+            params["rank"] = found.rank
+            total, rows = best_first(read, SEARCH, rows_from, COLUMNS, condition, params)
+            if total <= count_cap(text):
+                return total, rows
+            # More than MATCH_CAP match (counted by the ranking): the newest first.
+            return total, newest_matches(read, SEARCH, rows_from, COLUMNS, condition, order, params)
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:

@@ -326,6 +326,23 @@ def best_first(
     return total, rows
 
 
+def keyed_page(
+    rows_from: str, key: str, condition: str, key_order: str, table: str, columns: str, order: str
+) -> str:
+    """A page's keys first (``key`` of the rows of ``rows_from`` matching ``condition``, in
+    ``key_order``; parameters ``limit`` and ``offset``), then their rows of ``table`` (whose
+    key column has ``key``'s name) in ``order``, in one statement: what a row shows beyond its
+    columns (a case's ``access``, two sub-queries over the merges) is worked out for the page
+    alone, not for every candidate."""
+    name = key.rsplit(".", 1)[-1]
+    return (
+        f"WITH page AS MATERIALIZED (SELECT {key} AS page_key FROM {rows_from}"
+        f" WHERE {condition} ORDER BY {key_order} LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT {columns} FROM page JOIN {table} ON {table}.{name} = page.page_key"
+        f" ORDER BY {order}"
+    )
+
+
 def newest_matches(
     read: Reading,
     search: ReaderText,
@@ -337,13 +354,12 @@ def newest_matches(
 ) -> list[dict[str, Any]]:
     """A page of the newest of more than ``MATCH_CAP`` matches (the view's own rows, in
     ``order``): the keys by a walk of the reader's rows newest first (``Reading.newest``) that
-    stops at the page's last match, then their rows, in one statement."""
-    key, table = search.key, search.source
+    stops at the page's last match, then their rows (``keyed_page``)."""
+    key = f"t.{search.key}"
     return read.newest(
-        f"WITH page AS MATERIALIZED (SELECT t.{key} AS page_key FROM {rows_from}"
-        f" WHERE {condition} ORDER BY t.newest DESC, t.{key} LIMIT %(limit)s OFFSET %(offset)s)"
-        f" SELECT {columns} FROM page JOIN {table} ON {table}.{key} = page.page_key"
-        f" ORDER BY {order}",
+        keyed_page(
+            rows_from, key, condition, f"t.newest DESC, {key}", search.source, columns, order
+        ),
         params,
     )
 

@@ -51,16 +51,6 @@ router = APIRouter(route_class=OffloadedRoute, include_in_schema=False)
 At = Annotated[int | None, Query(ge=0, le=2**62)]
 
 
-def _page_of(rows: list[dict[str, Any]], offset: int) -> dict[str, Any]:
-    """One page of rows read whole (a case's contributions; the pager's values)."""
-    return {
-        "rows": rows[offset : offset + PAGE_SIZE],
-        "total": len(rows),
-        "offset": offset,
-        "size": PAGE_SIZE,
-    }
-
-
 def _counties(p: Page, own: bool = True) -> list[tuple[str, str]]:
     return [(c, p.county_name(c)) for c in p.units() if own or c != p.officer.county]
 
@@ -141,7 +131,7 @@ def case_contributions(
         case=case,
         by_county=sorted(by_county.values(), key=lambda r: r["county"]),
         filters={"as_of_position": as_of_position or ""},
-        **_page_of(items, offset),
+        **counted_page(len(items), items[offset : offset + PAGE_SIZE], offset),
     )
 
 

@@ -297,17 +297,22 @@ def test_best_matches_first_then_newest_then_id(store: Store) -> None:
     assert view.search(visible_to=ALL)[1][0]["case_id"] == newer
 
 
+def _register(store: Store, county: str, at: datetime, summary: str) -> Lead:
+    lead = Lead.register(
+        lead_id=uuid.uuid4(),
+        ctx=ctx(county, at),
+        summary=summary,
+        source="tip_off",
+        place_county=county,
+    )
+    store.app.save(lead)
+    return lead
+
+
 def test_visibility_is_unchanged(store: Store) -> None:
     at = datetime(2025, 6, 1, tzinfo=UTC)
     own = _open(store, "150924", at, "兴和售烟点案", "蒙J12345 运单SF123456789012")
-    lead = Lead.register(
-        lead_id=uuid.uuid4(),
-        ctx=ctx("150924", at),
-        summary="兴和售烟点 蒙J12345 运单SF123456789012",
-        source="tip_off",
-        place_county="150924",
-    )
-    store.app.save(lead)
+    lead = _register(store, "150924", at, "兴和售烟点 蒙J12345 运单SF123456789012")
     store.runner().catch_up()
     cases, leads = store.views.case_search, store.views.leads
     for q in ("售烟", "J123", "2345", "sf1234", "兴和"):
@@ -369,14 +374,7 @@ def test_a_database_from_before_the_search_tables_gets_them_filled_by_init(store
     counties that see each record, and the worker keeps them up to date from there."""
     at = datetime(2025, 7, 1, tzinfo=UTC)
     case_id = _open(store, "150924", at, "兴和售烟点案", "走私")
-    lead = Lead.register(
-        lead_id=uuid.uuid4(),
-        ctx=ctx("150924", at),
-        summary="兴和县售烟点",
-        source="tip_off",
-        place_county="150924",
-    )
-    store.app.save(lead)
+    lead = _register(store, "150924", at, "兴和县售烟点")
     store.runner().catch_up()
     cases, leads = store.views.case_search, store.views.leads
     before = cases.query("SELECT case_id, reader FROM case_text ORDER BY 1, 2")
@@ -390,6 +388,10 @@ def test_a_database_from_before_the_search_tables_gets_them_filled_by_init(store
     assert [r["lead_id"] for r in leads.search(visible_to="150924", text="售烟")[1]] == [lead.id]
     assert [r["lead_id"] for r in leads.search(visible_to=ALL, text="售烟")[1]] == [lead.id]
     assert leads.search(visible_to="140221", text="售烟") == (0, [])
+    lead.share(["140221"], "通报", ctx("150924", at + timedelta(hours=1)))  # and from there on
+    store.app.save(lead)
+    store.runner().catch_up()
+    assert [r["lead_id"] for r in leads.search(visible_to="140221", text="售烟")[1]] == [lead.id]
 
 
 def test_exact_terms_are_one_or_two_chinese_characters_or_an_ascii_code() -> None:
