@@ -248,55 +248,40 @@ class View(PostgresTrackingRecorder):
 
 
 class Reading:
-    """Queries on one connection, each planned for its own values. A search must not run as a
-    prepared statement (which psycopg makes of any query run five times): PostgreSQL then
-    settles on a generic plan, made without the values, which guesses the same number of
-    matches for every term and every county; for a term nearly every row holds it intersected
-    the text's bitmap of every row with the county's and ran at half the speed (bench/README.md,
-    search). Planning a search costs a fraction of a millisecond.
+    """Queries on one connection, each planned for its own values. PostgreSQL would otherwise
+    settle, after five runs of a prepared statement, on a generic plan made without the values,
+    which guesses the same number of matches for every term and every county; for a term
+    nearly every row holds it intersected the text's bitmap of every row with the county's and
+    ran at half the speed (bench/README.md, search). So each statement runs prepared (parsed
+    and analysed once per connection: for a search, about a millisecond of the server's time)
+    with ``plan_cache_mode`` set to ``force_custom_plan`` (planned again for each run's values:
+    a fraction of a millisecond).
 
     A read of ``matches`` (a search table's rows of one reader, ``search_text.ReaderText``)
     never scans the whole table: guessing that a term most rows hold is met early, the planner
     chose a scan that stops after the cap, but one reader's rows lie together, so it read every
     other reader's first (80 ms against 7 for 假烟, ``EXPLAIN ANALYZE``)."""
 
-    #: What a walk of the newest rows turns off (``newest``).
-    _WALK = ("enable_bitmapscan", "enable_seqscan")
-
     def __init__(self, conn: psycopg.Connection[Any], *, matches: bool = False) -> None:
         self.conn = conn
-        self.off: tuple[str, ...] = ("enable_seqscan",) if matches else ()
+        settings = [("plan_cache_mode", "force_custom_plan")]
+        if matches:
+            settings.append(("enable_seqscan", "off"))
+        self._settings = "SELECT " + ", ".join(
+            f"set_config('{name}', '{value}', true)" for name, value in settings
+        )
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return self._planned(self.off, sql, params)
-
-    def newest(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """``rows`` for a page of the newest of many matches: no bitmap scans or scans of the
-        whole table, so the planner walks the time index newest first and stops at the page's
-        last row. It cannot know that thousands match (its guess of how many rows hold a term
-        is coarse), and would otherwise read and sort every match. Sorts stay on: the page's
-        rows are joined and sorted in the same statement, and without sorts the planner read
-        the whole table in key order for that (200 ms against 3)."""
-        return self._planned(self._WALK, sql, params)
-
-    def _planned(
-        self, off: tuple[str, ...], sql: str, params: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """The rows of one statement, planned with the ``off`` settings turned off for it alone:
-        sent in one pipeline with it, so that both run in the one implicit transaction that
-        PostgreSQL gives the statements before a sync (the connections are in autocommit), and
-        the settings end with it: no round trip more, nothing left on the connection."""
-        if not off:
-            with self.conn.cursor() as curs:
-                curs.execute(sql, params, prepare=False)
-                return list(curs.fetchall())  # rows are dicts (the datastore's row factory)
+        """The rows of one statement, with the reading's settings for it alone: sent in one
+        pipeline with it, so that both run in the one implicit transaction that PostgreSQL gives
+        the statements before a sync (the connections are in autocommit), and the settings end
+        with it: no round trip more, nothing left on the connection."""
         assert self.conn.autocommit
-        settings = ", ".join(f"set_config('{name}', 'off', true)" for name in off)
         with self.conn.cursor() as setting, self.conn.cursor() as curs:
             with self.conn.pipeline():
-                setting.execute(f"SELECT {settings}", prepare=False)
-                curs.execute(sql, params, prepare=False)
-            return list(curs.fetchall())
+                setting.execute(self._settings, prepare=True)
+                curs.execute(sql, params, prepare=True)
+            return list(curs.fetchall())  # rows are dicts (the datastore's row factory)
 
 
 class BatchProjection(Projection[View]):

@@ -15,12 +15,11 @@ from projections.access import GrantFold, initial, initial_full
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import (
     ReaderText,
-    best_first,
     count_cap,
     counted,
     document,
     keyed_page,
-    newest_matches,
+    matching,
     query,
 )
 
@@ -273,26 +272,17 @@ class CaseSearchView(View):
             )
         condition = " AND ".join(filters or ["true"])
         with self.reading(matches=found is not None) as read:
-            total = None
             if sort == RELEVANCE and found is not None and found.rank is not None:
-                params["rank"] = found.rank
-                total, rows = best_first(read, SEARCH, rows_from, columns, condition, params)
-                if total <= cap:
-                    return total, _as_seen(rows)
+                params["rank"] = found.rank  # the best first, or past MATCH_CAP the newest
+                total, rows = matching(read, SEARCH, rows_from, columns, condition, params)
+                return total, _as_seen(rows)
             # The page's keys first, then its rows (``keyed_page``): over every candidate row the
             # planner hashed the ``access`` sub-query, reading every case of the reader's county.
-            if total is None:
-                rows = read.rows(
-                    keyed_page(
-                        rows_from, key, condition, page_order, "case_search", columns, order
-                    ),
-                    params,
-                )
-                return counted(read, rows_from, condition, params, cap), _as_seen(rows)
-            # More than MATCH_CAP match (counted by the ranking): the newest first, the page's keys
-            # by a walk of the reader's rows newest first.
-            rows = newest_matches(read, SEARCH, rows_from, columns, condition, order, params)
-            return total, _as_seen(rows)
+            rows = read.rows(
+                keyed_page(rows_from, key, condition, page_order, "case_search", columns, order),
+                params,
+            )
+            return counted(read, rows_from, condition, params, cap), _as_seen(rows)
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""

@@ -14,12 +14,11 @@ from projections.access import GrantFold, initial
 from projections.base import Batch, BatchProjection, View, clean
 from projections.search_text import (
     ReaderText,
-    best_first,
     count_cap,
     counted,
     document,
     keyed_page,
-    newest_matches,
+    matching,
     query,
 )
 
@@ -203,12 +202,8 @@ class LeadRegisterView(View):
                     params,
                 )
                 return counted(read, rows_from, condition, params, count_cap(text)), rows
-            params["rank"] = found.rank
-            total, rows = best_first(read, SEARCH, rows_from, COLUMNS, condition, params)
-            if total <= count_cap(text):
-                return total, rows
-            # More than MATCH_CAP match (counted by the ranking): the newest first.
-            return total, newest_matches(read, SEARCH, rows_from, COLUMNS, condition, order, params)
+            params["rank"] = found.rank  # the best first, or past MATCH_CAP the newest
+            return matching(read, SEARCH, rows_from, COLUMNS, condition, params)
 
 
 def _statements(kind: str, e: Any) -> list[tuple[str, tuple[Any, ...]]]:

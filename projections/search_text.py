@@ -69,6 +69,9 @@ WEIGHTS = frozenset("ABCD")
 #: it also ranks. Beyond the cap a search answers the cap plus one: "more than the cap".
 COUNT_CAP = 10_000
 MATCH_CAP = 2_000
+#: How many of a reader's rows, newest first, a page of the newest of more than MATCH_CAP
+#: matches walks before it reads every match instead (``match_page``).
+WALK_ROWS = 2_000
 
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
@@ -281,28 +284,58 @@ class ReaderText:
         return f"{self.table} t JOIN {self.source} ON {self.source}.{self.key} = t.{self.key}"
 
 
-def ranked_page(search: ReaderText, rows_from: str, columns: str, condition: str) -> str:
-    """A page of the records matching ``condition`` (over ``rows_from``, the search table as
-    ``t``), best ``ts_rank`` first (against the query parameter ``rank``), then newest first
-    and by key, each with ``matched``, the number of matches up to ``MATCH_CAP + 1``: when that
-    many match, the page is not the best of them all, and the caller lists them otherwise. The
-    ranking and the count read each match (at most MATCH_CAP + 1), but only its key, rank and
-    time: the page's full rows are read afterwards from the view's own table, for the page
-    alone. Parameters ``limit`` and ``offset``."""
+def match_page(search: ReaderText, rows_from: str, columns: str, condition: str) -> str:
+    """One statement for a page of the records matching ``condition`` (over ``rows_from``, the
+    search table as ``t``; parameters ``rank``, ``reader``, ``limit`` and ``offset``), each row
+    with ``matched``: how many match, up to ``MATCH_CAP + 1`` (more than the cap). When none is
+    on the page, one row of nulls carries ``matched`` (a page past the last).
+
+    - Up to ``MATCH_CAP`` matches: the best ``ts_rank`` first (against ``rank``), then newest
+      first and by key. Ranking reads each match's key, rank and time once, in the pass that
+      counts them.
+    - More: the newest first. A walk of the reader's rows newest first (the time index) stops
+      at the page's last match; a term held by many rows is met early. It walks at most
+      ``WALK_ROWS`` rows: a term whose matches are old (a year's case numbers) would otherwise
+      walk every newer row, so past that every match is read from the text index and the
+      newest sorted out (``OFFSET 0`` keeps the planner from walking for that too).
+
+    Only the branch the count chooses runs (each is gated on it), and the page's full rows
+    are read from the view's own table for the page alone (a case's ``access`` is worked out
+    for 50 rows, not for every match). One round trip and one plan, where a ranking that found
+    too many and a walk after it were two of each."""
     key, table = search.key, search.source
+    needed = "%(limit)s + %(offset)s"
     return (
         f"WITH matches AS MATERIALIZED (SELECT t.{key} AS page_key,"
         " ts_rank(t.search_vec, %(rank)s::tsquery) AS page_rank,"
         f" t.newest AS page_time FROM {rows_from} WHERE {condition} LIMIT {MATCH_CAP + 1}),"
-        " page AS (SELECT * FROM matches"
-        " ORDER BY page_rank DESC, page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s)"
-        f" SELECT {columns}, (SELECT count(*) FROM matches) AS matched"
-        f" FROM page JOIN {table} ON {table}.{key} = page.page_key"
+        " matched AS MATERIALIZED (SELECT count(*) AS n FROM matches),"
+        " ranked AS (SELECT page_key, page_rank, page_time FROM matches"
+        f" WHERE (SELECT n FROM matched) <= {MATCH_CAP}"
+        " ORDER BY page_rank DESC, page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s),"
+        " walked AS MATERIALIZED (SELECT page_key, page_time FROM"
+        f" (SELECT t.{key} AS page_key, t.newest AS page_time, ({condition}) AS hit"
+        f" FROM {rows_from} WHERE t.reader = %(reader)s AND (SELECT n FROM matched) > {MATCH_CAP}"
+        f" ORDER BY t.newest DESC, t.{key} LIMIT {WALK_ROWS}) AS walk"
+        f" WHERE walk.hit LIMIT {needed}),"
+        " newest AS (SELECT page_key, page_time FROM walked"
+        f" WHERE (SELECT count(*) FROM walked) >= {needed}"
+        " ORDER BY page_time DESC, page_key OFFSET %(offset)s),"
+        " sorted AS (SELECT * FROM"
+        f" (SELECT t.{key} AS page_key, t.newest AS page_time FROM {rows_from}"
+        f" WHERE {condition} AND (SELECT n FROM matched) > {MATCH_CAP}"
+        f" AND (SELECT count(*) FROM walked) < {needed} OFFSET 0) AS every_match"
+        " ORDER BY page_time DESC, page_key LIMIT %(limit)s OFFSET %(offset)s),"
+        " page AS (SELECT * FROM ranked"
+        " UNION ALL SELECT page_key, 0, page_time FROM newest"
+        " UNION ALL SELECT page_key, 0, page_time FROM sorted)"
+        f" SELECT {columns}, page.page_key, matched.n AS matched FROM matched"
+        f" LEFT JOIN (page JOIN {table} ON {table}.{key} = page.page_key) ON true"
         " ORDER BY page.page_rank DESC, page.page_time DESC, page.page_key"
     )
 
 
-def best_first(
+def matching(
     read: Reading,
     search: ReaderText,
     rows_from: str,
@@ -310,20 +343,17 @@ def best_first(
     condition: str,
     params: dict[str, Any],
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many records match ``condition`` (up to ``MATCH_CAP + 1``) and the page of them
-    best first (``ranked_page``; ``params`` with ``rank``, ``limit`` and ``offset``). Ranking
-    reads every match anyway, so it counts them in the same pass; when more than
-    ``MATCH_CAP`` match, the page is not the best of them all, and the caller lists them
-    otherwise."""
-    rows = read.rows(ranked_page(search, rows_from, columns, condition), params)
-    if not rows:  # no match, or a page past the last ranked one
-        return (
-            counted(read, rows_from, condition, params, MATCH_CAP) if params["offset"] else 0
-        ), []
+    """How many records match ``condition`` (up to ``MATCH_CAP + 1``: more) and the page of
+    them, the best first or, past the cap, the newest first (``match_page``; ``params`` with
+    ``rank``, ``reader``, ``limit`` and ``offset``)."""
+    rows = read.rows(match_page(search, rows_from, columns, condition), params)
     total = int(rows[0]["matched"])
+    page = []
     for row in rows:
-        del row["matched"]
-    return total, rows
+        if row.pop("page_key") is not None:
+            del row["matched"]
+            page.append(row)
+    return total, page
 
 
 def keyed_page(
@@ -340,27 +370,6 @@ def keyed_page(
         f" WHERE {condition} ORDER BY {key_order} LIMIT %(limit)s OFFSET %(offset)s)"
         f" SELECT {columns} FROM page JOIN {table} ON {table}.{name} = page.page_key"
         f" ORDER BY {order}"
-    )
-
-
-def newest_matches(
-    read: Reading,
-    search: ReaderText,
-    rows_from: str,
-    columns: str,
-    condition: str,
-    order: str,
-    params: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """A page of the newest of more than ``MATCH_CAP`` matches (the view's own rows, in
-    ``order``): the keys by a walk of the reader's rows newest first (``Reading.newest``) that
-    stops at the page's last match, then their rows (``keyed_page``)."""
-    key = f"t.{search.key}"
-    return read.newest(
-        keyed_page(
-            rows_from, key, condition, f"t.newest DESC, {key}", search.source, columns, order
-        ),
-        params,
     )
 
 

@@ -33,8 +33,8 @@ from projections.search_text import (
     COUNT_CAP,
     MATCH_CAP,
     document,
+    match_page,
     query,
-    ranked_page,
 )
 
 TARGET_P99_MS = 10.0
@@ -208,7 +208,7 @@ def plans(conninfo: str, county: str) -> dict[str, str]:
         for name, sql in (
             (
                 "new",
-                ranked_page(case_view.SEARCH, "case_text t", case_view.COLUMNS, where),
+                match_page(case_view.SEARCH, "case_text t", case_view.COLUMNS, where),
             ),
             (
                 "old",

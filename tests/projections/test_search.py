@@ -465,10 +465,14 @@ def test_past_the_match_cap_the_count_says_more_and_paging_reaches_every_match(
     """Beyond MATCH_CAP a free-text search counts the cap plus one and lists the newest
     first; every match is still on some page, once; at or below the cap, exact and ranked."""
     monkeypatch.setattr(search_text, "MATCH_CAP", 7)
-    for view, text, key, newest in (
-        (store.views.case_search, case_text, "case_id", "recorded_at"),
-        (store.views.leads, lead_text, "lead_id", "received_at"),
+    for walk, view, text, key in (
+        (search_text.WALK_ROWS, store.views.case_search, case_text, "case_id"),
+        (search_text.WALK_ROWS, store.views.leads, lead_text, "lead_id"),
+        # A walk of the newest rows that ends before the page is full: every match sorted.
+        (3, store.views.case_search, case_text, "case_id"),
+        (3, store.views.leads, lead_text, "lead_id"),
     ):
+        monkeypatch.setattr(search_text, "WALK_ROWS", walk)
         everything = view.search(visible_to=ALL, limit=10_000)[1]
         for q in ("走私", "兴和", "中华", "售烟 案", "号", "蒙j", "芙蓉王案"):
             expected = substring_scan(everything, text, q, key)
@@ -480,9 +484,12 @@ def test_past_the_match_cap_the_count_says_more_and_paging_reaches_every_match(
                 assert counted == total
                 paged += [r[key] for r in rows]
             assert sorted(paged, key=str) == sorted(expected, key=str), q
-            if len(expected) > 7:  # newest first, as without free text
-                times = [r[newest] for r in first]
-                assert times == sorted(times, reverse=True), q
+            if len(expected) > 7:  # the newest first, in the order of the list without text
+                newest_first = [r[key] for r in everything if r[key] in expected]
+                assert [r[key] for r in first] == newest_first[:5], (q, walk)
+                assert [
+                    r[key] for r in view.search(visible_to=ALL, text=q, limit=5, offset=5)[1]
+                ] == newest_first[5:10], (q, walk)
 
 
 def test_compacting_keeps_every_row_and_frees_the_pages_of_old_versions(
@@ -515,23 +522,26 @@ def test_compacting_keeps_every_row_and_frees_the_pages_of_old_versions(
     assert [v.search(visible_to=ALL, text="走私", limit=10_000) for v in views] == found
 
 
-def test_a_search_reading_turns_planner_settings_off_for_its_own_statements_only(
+def test_a_search_reading_plans_each_statement_for_its_values_and_leaves_the_connection_as_it_was(
     store: Store,
 ) -> None:
-    """A read of a search table plans without whole-table scans, a walk of the newest also
-    without bitmaps; the settings end with the statement, and the pooled connection is left as
-    it was for whatever uses it next."""
+    """A read of a search table plans without whole-table scans, and every reading plans each
+    run of its (prepared) statements for the run's own values; the settings end with the
+    statement, and the pooled connection is left as it was for whatever uses it next."""
     view = store.views.leads
     setting = (
         "SELECT current_setting('enable_seqscan') AS seq,"
-        " current_setting('enable_bitmapscan') AS bitmap"
+        " current_setting('plan_cache_mode') AS plans"
     )
+    custom = {"seq": "off", "plans": "force_custom_plan"}
+    as_was = [{"seq": "on", "plans": "auto"}]
     with view.reading(matches=True) as read:
-        assert read.rows(setting, {}) == [{"seq": "off", "bitmap": "on"}]
-        assert read.newest(setting, {}) == [{"seq": "off", "bitmap": "off"}]
-        assert read.conn.execute(setting).fetchall() == [{"seq": "on", "bitmap": "on"}]
+        for _ in range(7):  # past psycopg's threshold for preparing, and PostgreSQL's (5)
+            assert read.rows(setting, {}) == [custom]
+        assert read.conn.execute(setting).fetchall() == as_was
         with pytest.raises(psycopg.errors.DivisionByZero):
             read.rows("SELECT 1 / 0", {})
-        assert read.conn.execute(setting).fetchall() == [{"seq": "on", "bitmap": "on"}]
+        assert read.conn.execute(setting).fetchall() == as_was
     with view.reading() as read:
-        assert read.rows(setting, {}) == [{"seq": "on", "bitmap": "on"}]
+        assert read.rows(setting, {}) == [{**custom, "seq": "on"}]
+        assert read.conn.execute(setting).fetchall() == as_was
