@@ -269,7 +269,12 @@ def case_readers(
     aside), as ``case_visibility`` decides (``county_sees_case`` is at least SUMMARY exactly for
     the counties involved): ``involved`` holds the counties involved in the case, then in each
     case of its survivor chain (nearest first); ``absorbed_counties``, those of the cases merged
-    into it now. Read models store this set per case, so a list filters on one indexed column."""
+    into it now. Read models store this set per case, so a list filters on one indexed column.
+
+    Given instead, for the case and each survivor, the counties that see it whole by their own
+    part in it (``county_sees_case`` is FULL), the same union is the counties that see the case
+    whole: ``case_visibility`` is FULL through a survivor seen whole, or for the county of a case
+    merged into it. Read models store that set too, so a row says how much its reader sees."""
     return {county for counties in involved for county in counties} | set(absorbed_counties)
 
 

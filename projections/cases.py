@@ -58,6 +58,9 @@ RELEVANCE = "relevance"
 #: names (those involved in the case or in a case it is merged into, and the lead counties of the
 #: cases merged into it), folded by ``refresh_readers`` whenever a case's grants or merges change.
 VISIBLE_TO = "readers @> ARRAY[%(visible_to)s]::text[]"
+#: Of those, a county sees the whole of the cases whose ``full_readers`` hold it: the same fold
+#: over the counties that see the case and its survivors whole (``full_to``).
+FULL_READERS = "case_search.full_readers @> ARRAY[%(visible_to)s]::text[]"
 #: The cases whose readers an event may change: every case of the merge trees that hold the
 #: given ones (up the survivor chains, then every case merged into those, at any depth).
 MERGE_TREES = (
@@ -66,32 +69,10 @@ MERGE_TREES = (
     " WHERE c.merged_into IS NOT NULL),"
     " down(id) AS (SELECT id FROM up"
     " UNION SELECT c.case_id FROM case_search c JOIN down ON c.merged_into = down.id)"
-    " SELECT case_id, county, visible_to, merged_into, readers FROM case_search"
+    " SELECT case_id, county, visible_to, full_to, merged_into, readers, full_readers"
+    " FROM case_search"
     " WHERE case_id IN (SELECT id FROM down)"
 )
-
-
-def _sees(column: str) -> str:
-    """A county sees a case (as much as ``column`` tells: ``visible_to`` at least its summary,
-    ``full_to`` the whole case) if it has such a grant on it, or on a case it is merged into
-    (directly or through a chain of merges), while the merge stands; and it sees the whole
-    survivor of its own case while the merge stands (``domain.access.case_visibility``)."""
-    return (
-        f"(case_search.{column} @> ARRAY[%(visible_to)s]::text[]"
-        " OR (case_search.merged_into IS NOT NULL AND EXISTS ("
-        "WITH RECURSIVE survivors(id) AS ("
-        " SELECT case_search.merged_into"
-        " UNION SELECT s.merged_into FROM case_search s JOIN survivors ON s.case_id = survivors.id"
-        " WHERE s.merged_into IS NOT NULL)"
-        " SELECT 1 FROM survivors JOIN case_search s ON s.case_id = survivors.id"
-        f" WHERE s.{column} @> ARRAY[%(visible_to)s]::text[]))"
-        " OR EXISTS (SELECT 1 FROM case_search a WHERE a.merged_into = case_search.case_id"
-        " AND a.county = %(visible_to)s))"
-    )
-
-
-#: The cases a county sees whole (``VISIBLE_TO``: at least their summary).
-FULL_TO = _sees("full_to")
 
 
 class CaseSearchView(View):
@@ -121,7 +102,8 @@ class CaseSearchView(View):
             total_sticks bigint NOT NULL DEFAULT 0,
             total_value numeric(16, 2) NOT NULL DEFAULT 0,
             search_vec tsvector,
-            readers text[] NOT NULL
+            readers text[] NOT NULL,
+            full_readers text[]
         )""",
         # Added with the one visibility rule: a search built before it is rebuilt.
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS grants text[] NOT NULL DEFAULT '{}'",
@@ -137,6 +119,9 @@ class CaseSearchView(View):
         "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS readers text[]",
         "UPDATE case_search SET readers = visible_to WHERE readers IS NULL",
         "CREATE INDEX IF NOT EXISTS case_search_readers ON case_search USING gin (readers)",
+        # Added with the whole-case readers folded like ``readers`` (``refresh_readers``);
+        # ``create_table`` folds them for the cases of a search built before.
+        "ALTER TABLE case_search ADD COLUMN IF NOT EXISTS full_readers text[]",
         "CREATE INDEX IF NOT EXISTS case_search_merged_into ON case_search (merged_into)",
         "CREATE INDEX IF NOT EXISTS case_search_visible ON case_search USING gin (visible_to)",
         "CREATE INDEX IF NOT EXISTS case_search_recorded ON case_search (recorded_at DESC)",
@@ -152,6 +137,18 @@ class CaseSearchView(View):
         "case_search_recorded",
         "case_search_county",
     )
+
+    def create_table(self) -> None:
+        """The tables (``ddl``), then, for a search built before cases kept the counties that
+        see them whole, those counties folded for every case (``refresh_readers``)."""
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("LOCK TABLE case_search IN SHARE ROW EXCLUSIVE MODE")
+            rows = curs.execute(
+                "SELECT case_id FROM case_search WHERE full_readers IS NULL"
+            ).fetchall()
+            if rows:
+                SEARCH.sync(curs, refresh_readers(curs, {row["case_id"] for row in rows}))
 
     def finish_rebuild(self, application_name: str) -> None:
         """Compacts the table in time order (``View.compact``): a search reads each of its
@@ -235,7 +232,7 @@ class CaseSearchView(View):
             reader = visible_to
             params["visible_to"] = visible_to
             if most == Visibility.FULL:
-                access = f"CASE WHEN {FULL_TO} THEN 'full' ELSE 'summary' END"
+                access = f"CASE WHEN {FULL_READERS} THEN 'full' ELSE 'summary' END"
         columns = f"{COLUMNS}, {access} AS access"
         filters = []  # over the columns of case_search
         for column, value in (("county", county), ("status", status), ("case_type", case_type)):
@@ -296,7 +293,9 @@ class CaseSearchView(View):
 def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> set[Any]:
     """Stores ``case_readers`` anew for every case of the merge trees holding these cases (a
     grant on a survivor reaches the cases merged into it; a merge or its reversal changes both
-    sides and everything merged into the absorbed case); the cases whose readers changed."""
+    sides and everything merged into the absorbed case): the counties that see each case
+    (``readers``, from the ``visible_to`` of the case and its survivors) and those that see it
+    whole (``full_readers``, from their ``full_to``); the cases whose ``readers`` changed."""
     rows = {
         row["case_id"]: row for row in cursor.execute(MERGE_TREES, (list(case_ids),)).fetchall()
     }
@@ -306,19 +305,24 @@ def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> set[Any]
             absorbed.setdefault(row["merged_into"], []).append(row["county"])
     changed = []
     for case_id, row in rows.items():
-        involved = [row["visible_to"]]
+        chain = [row]
         seen = {case_id}
         survivor = row["merged_into"]
         while survivor is not None and survivor in rows and survivor not in seen:
             seen.add(survivor)
-            involved.append(rows[survivor]["visible_to"])
+            chain.append(rows[survivor])
             survivor = rows[survivor]["merged_into"]
-        readers = sorted(case_readers(involved, absorbed.get(case_id, ())))
-        if readers != row["readers"]:
-            changed.append((readers, case_id))
+        into = absorbed.get(case_id, ())
+        readers = sorted(case_readers([c["visible_to"] for c in chain], into))
+        whole = sorted(case_readers([c["full_to"] for c in chain], into))
+        if readers != row["readers"] or whole != row["full_readers"]:
+            changed.append((readers, whole, case_id, readers != row["readers"]))
     if changed:
-        cursor.executemany("UPDATE case_search SET readers = %s WHERE case_id = %s", changed)
-    return {case_id for _, case_id in changed}
+        cursor.executemany(
+            "UPDATE case_search SET readers = %s, full_readers = %s WHERE case_id = %s",
+            [entry[:3] for entry in changed],
+        )
+    return {case_id for _, _, case_id, new_readers in changed if new_readers}
 
 
 def _label(seen: Visibility) -> str:
@@ -335,11 +339,12 @@ def _as_seen(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
     grants, counties = initial(case_access_change(e))
+    whole = initial_full(case_access_change(e))
     return (
         "INSERT INTO case_search (case_id, number, county, year, case_type, status, title, summary,"
         " opened_at, recorded_at, modified_at, version, grants, visible_to, full_to, readers,"
-        " search_vec)"
-        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " full_readers, search_vec)"
+        " VALUES (%s, %s, %s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
         " %s::tsvector)",
         (
             e.originator_id,
@@ -355,9 +360,10 @@ def _opened(e: Any) -> tuple[str, tuple[Any, ...]]:
             e.originator_version,
             grants,
             counties,
-            initial_full(case_access_change(e)),
+            whole,
             # A new case is merged into none and none into it.
             sorted(case_readers([counties])),
+            sorted(case_readers([whole])),
             document((e.title, "A"), (e.number, "A"), (e.summary, "B")),
         ),
     )

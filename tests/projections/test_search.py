@@ -394,6 +394,36 @@ def test_a_database_from_before_the_search_tables_gets_them_filled_by_init(store
     assert [r["lead_id"] for r in leads.search(visible_to="140221", text="售烟")[1]] == [lead.id]
 
 
+def test_a_database_from_before_whole_case_readers_gets_them_folded_by_init(store: Store) -> None:
+    """A case search built before the rows kept the counties that see each case whole: `jointcase
+    db init` folds them (as the worker does), so a county reads the survivor of its merged case
+    whole at once, and the county that only assists reads it as before."""
+    at = datetime.now(UTC)
+    app = store.app
+    survivor = app.open_case(ctx("140221", at), case_type="counterfeit", title="合并批发点案")
+    absorbed = app.open_case(ctx("150924", at), case_type="counterfeit", title="合并零售点案")
+    app.request_assistance(survivor.id, "150924", "同一上家", ctx("140221", at))
+    app.request_assistance(survivor.id, "130725", "协查", ctx("140221", at))
+    for county in ("150924", "140221"):
+        app.merge_cases(absorbed.id, survivor.id, "同一上家", ctx(county, at))
+    store.runner().catch_up()
+    view = store.views.case_search
+    folded = "SELECT case_id, readers, full_readers FROM case_search ORDER BY case_id"
+    before = view.query(folded)
+    assert {r["case_id"]: r["full_readers"] for r in before}[survivor.id] == ["140221", "150924"]
+    with view.datastore.transaction(commit=True) as curs:
+        curs.execute("ALTER TABLE case_search DROP COLUMN full_readers")
+    init, _ = init_database(store.settings)  # what `jointcase db init` runs
+    init.close()
+    assert view.query(folded) == before
+    number = app.get_case(survivor.id).number
+    seen = {
+        county: [r["access"] for r in view.search(visible_to=county, text=number)[1]]
+        for county in ("140221", "150924", "130725")
+    }
+    assert seen == {"140221": ["full"], "150924": ["full"], "130725": ["summary"]}
+
+
 def test_exact_terms_are_one_or_two_chinese_characters_or_an_ascii_code() -> None:
     """Only these skip the ILIKE check; anything else the index may over-match."""
     for term in ("售", "售烟", "j1", "sf123456789012", "a" * MAX_LEXEME, "2024"):
