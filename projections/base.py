@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, NamedTuple
 
 import psycopg
@@ -239,12 +239,15 @@ class View(PostgresTrackingRecorder):
         to the cap of a list without free text, plus one when more match
         (``search_text.count_cap`` and ``counted``)."""
         with self.reading() as read:
-            rows = read.rows(
+            return counted(
+                read,
                 f"SELECT {columns} FROM {table} WHERE {condition}"
                 f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                table,
+                condition,
                 params,
+                count_cap(None),
             )
-            return counted(read, table, condition, params, count_cap(None)), rows
 
 
 class Reading:
@@ -272,16 +275,24 @@ class Reading:
         )
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """The rows of one statement, with the reading's settings for it alone: sent in one
-        pipeline with it, so that both run in the one implicit transaction that PostgreSQL gives
-        the statements before a sync (the connections are in autocommit), and the settings end
-        with it: no round trip more, nothing left on the connection."""
+        """The rows of one statement (``together``)."""
+        return self.together([sql], params)[0]
+
+    def together(self, statements: Sequence[str], params: dict[str, Any]) -> list[list[Any]]:
+        """The rows of each statement (``params`` for all), with the reading's settings for them
+        alone: sent in one pipeline, so that they run in the one implicit transaction that
+        PostgreSQL gives the statements before a sync (the connections are in autocommit): one
+        round trip, one snapshot (a page and its count agree), and the settings end with them,
+        nothing left on the connection."""
         assert self.conn.autocommit
-        with self.conn.cursor() as setting, self.conn.cursor() as curs:
+        with ExitStack() as stack:
+            setting = stack.enter_context(self.conn.cursor())
+            cursors = [stack.enter_context(self.conn.cursor()) for _ in statements]
             with self.conn.pipeline():
                 setting.execute(self._settings, prepare=True)
-                curs.execute(sql, params, prepare=True)
-            return list(curs.fetchall())  # rows are dicts (the datastore's row factory)
+                for curs, sql in zip(cursors, statements, strict=True):
+                    curs.execute(sql, params, prepare=True)
+            return [list(curs.fetchall()) for curs in cursors]  # dicts: the datastore's rows
 
 
 class BatchProjection(Projection[View]):

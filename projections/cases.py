@@ -253,12 +253,16 @@ class CaseSearchView(View):
         by_time = sort in (RELEVANCE, "recorded_at")
         order = f"{'recorded_at' if by_time else SORTABLE[sort]} {direction}, case_id"
         cap = count_cap(text)
-        if found is None:  # a list: case_search alone
+        # A list filtered or sorted by the view's own columns reads case_search alone; free
+        # text, and the newest of every case the reader sees, the reader's rows of the search
+        # table (``SEARCH``), whose indexes count them without reading each case.
+        listed = found is None and bool(filters or not by_time)
+        if listed:
             if reader != ALL:
                 filters.append(VISIBLE_TO)
             rows_from, key = "case_search", "case_search.case_id"
             page_order = order
-        else:  # free text: the reader's rows of the search table (``SEARCH``)
+        else:
             rows_from = SEARCH.rows_from(joined=bool(filters) or not by_time)
             filters = SEARCH.conditions(found, reader, params) + filters
             key = "t.case_id"
@@ -268,18 +272,22 @@ class CaseSearchView(View):
                 else f"{SORTABLE[sort]} {direction}, t.case_id"
             )
         condition = " AND ".join(filters or ["true"])
-        with self.reading(matches=found is not None) as read:
+        with self.reading(matches=not listed) as read:
             if sort == RELEVANCE and found is not None and found.rank is not None:
                 params["rank"] = found.rank  # the best first, or past MATCH_CAP the newest
                 total, rows = matching(read, SEARCH, rows_from, columns, condition, params)
                 return total, _as_seen(rows)
             # The page's keys first, then its rows (``keyed_page``): over every candidate row the
             # planner hashed the ``access`` sub-query, reading every case of the reader's county.
-            rows = read.rows(
+            total, rows = counted(
+                read,
                 keyed_page(rows_from, key, condition, page_order, "case_search", columns, order),
+                rows_from,
+                condition,
                 params,
+                cap,
             )
-            return counted(read, rows_from, condition, params, cap), _as_seen(rows)
+            return total, _as_seen(rows)
 
     def co_handled(self, county: str, limit: int = 100) -> list[dict[str, Any]]:
         """The open cases the county handles jointly (as co-handler), newest first."""

@@ -176,32 +176,30 @@ class LeadRegisterView(View):
         if until is not None:
             filters.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
-        if not (text and text.strip()):  # a list: the register alone, newest first
+        found = query(text) if text and text.strip() else None
+        if found is None and filters:  # a filtered list: the register alone, newest first
             if visible_to != ALL:
                 filters.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
                 params["visible_to"] = visible_to
-            condition = " AND ".join(filters or ["true"])
+            condition = " AND ".join(filters)
             return self.page("lead_register", COLUMNS, condition, f"{NEWEST} DESC, lead_id", params)
-        # Free text: the reader's rows of the search table (``SEARCH``).
-        found = query(text)
+        # Free text, or the newest of every lead the reader sees: the reader's rows of the
+        # search table (``SEARCH``), whose indexes count them without reading each lead.
         condition = " AND ".join(SEARCH.conditions(found, visible_to, params) + filters)
         rows_from = SEARCH.rows_from(joined=bool(filters))
         order = f"{NEWEST} DESC, lead_id"
         with self.reading(matches=True) as read:
-            if found.rank is None:  # nothing to rank: the newest first
-                rows = read.rows(
-                    keyed_page(
-                        rows_from,
-                        "t.lead_id",
-                        condition,
-                        "t.newest DESC, t.lead_id",
-                        "lead_register",
-                        COLUMNS,
-                        order,
-                    ),
-                    params,
+            if found is None or found.rank is None:  # nothing to rank: the newest first
+                page = keyed_page(
+                    rows_from,
+                    "t.lead_id",
+                    condition,
+                    "t.newest DESC, t.lead_id",
+                    "lead_register",
+                    COLUMNS,
+                    order,
                 )
-                return counted(read, rows_from, condition, params, count_cap(text)), rows
+                return counted(read, page, rows_from, condition, params, count_cap(text))
             params["rank"] = found.rank  # the best first, or past MATCH_CAP the newest
             return matching(read, SEARCH, rows_from, COLUMNS, condition, params)
 

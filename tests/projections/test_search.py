@@ -572,6 +572,15 @@ def test_a_search_reading_plans_each_statement_for_its_values_and_leaves_the_con
         with pytest.raises(psycopg.errors.DivisionByZero):
             read.rows("SELECT 1 / 0", {})
         assert read.conn.execute(setting).fetchall() == as_was
+        # Statements sent together: each one's rows, the settings for all of them.
+        assert read.together([setting, "SELECT 2 AS n", setting], {}) == [
+            [custom],
+            [{"n": 2}],
+            [custom],
+        ]
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            read.together(["SELECT 1 AS n", "SELECT 1 / 0"], {})
+        assert read.conn.execute(setting).fetchall() == as_was
     with view.reading() as read:
         assert read.rows(setting, {}) == [{**custom, "seq": "on"}]
         assert read.conn.execute(setting).fetchall() == as_was
