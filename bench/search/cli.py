@@ -111,6 +111,54 @@ def old_lead_search(view: Any, visible_to: str, text: str) -> tuple[int, list[An
     return counted[0]["n"], rows
 
 
+def _unprepared(view: Any, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Rows of a statement planned for its values, as the views' reads ran before (prepared,
+    PostgreSQL would settle on a generic plan after five runs)."""
+    with view.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(sql, params, prepare=False)
+        return list(curs.fetchall())
+
+
+def old_case_list(view: Any, visible_to: str) -> tuple[int, list[Any]]:
+    """A county's cases newest first as the list read them before: the view's own table, its
+    page and its count as two statements, each planned for its values (the column of how much
+    of each case the reader sees left out, which the list also worked out per row then)."""
+    where = "readers @> ARRAY[%(visible_to)s]::text[]"
+    params = {"visible_to": visible_to}
+    rows = _unprepared(
+        view,
+        f"SELECT {case_view.COLUMNS} FROM case_search WHERE {where}"
+        " ORDER BY recorded_at DESC, case_id LIMIT 50 OFFSET 0",
+        params,
+    )
+    counted = _unprepared(
+        view,
+        f"SELECT count(*) AS n FROM (SELECT FROM case_search WHERE {where}"
+        f" LIMIT {COUNT_CAP + 1}) AS matches",
+        params,
+    )
+    return counted[0]["n"], rows
+
+
+def old_lead_list(view: Any, visible_to: str) -> tuple[int, list[Any]]:
+    """A county's leads newest first as the register listed them before (``old_case_list``)."""
+    where = "visible_to @> ARRAY[%(visible_to)s]::text[]"
+    params = {"visible_to": visible_to}
+    rows = _unprepared(
+        view,
+        f"SELECT {lead_view.COLUMNS} FROM lead_register WHERE {where}"
+        " ORDER BY coalesce(received_at, registered_at) DESC, lead_id LIMIT 50 OFFSET 0",
+        params,
+    )
+    counted = _unprepared(
+        view,
+        f"SELECT count(*) AS n FROM (SELECT FROM lead_register WHERE {where}"
+        f" LIMIT {COUNT_CAP + 1}) AS matches",
+        params,
+    )
+    return counted[0]["n"], rows
+
+
 Variant = Callable[[str, str], tuple[int, list[Any]]]
 
 
@@ -311,11 +359,22 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "old ILIKE scan": lambda c, t: old_lead_search(leads, c, t),
                 "index, ranked": lambda c, t: leads.search(visible_to=c, text=t),
             }
+            # The lists without free text: a county's newest cases and leads (the term is unused).
+            case_lists: dict[str, Variant] = {
+                "before": lambda c, t: old_case_list(cs, c),
+                "now": lambda c, t: cs.search(visible_to=c),
+            }
+            lead_lists: dict[str, Variant] = {
+                "before": lambda c, t: old_lead_list(leads, c),
+                "now": lambda c, t: leads.search(visible_to=c),
+            }
             for key, variants, terms in (
                 ("cases", case_variants, CASE_TERMS),
                 ("leads", lead_variants, LEAD_TERMS),
                 ("cases, broad terms", case_variants, BROAD_TERMS),
                 ("leads, broad terms", lead_variants, BROAD_TERMS),
+                ("case list, no free text", case_lists, ("",)),
+                ("lead list, no free text", lead_lists, ("",)),
             ):
                 print(f"{key}: {args.calls} calls per variant, interleaved...")
                 result[key] = interleaved(variants, terms, args.calls, rng)
@@ -332,7 +391,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit("the index and the substring scan counted different rows")
 
 
-VIEWS = ("cases", "leads", "cases, broad terms", "leads, broad terms")
+VIEWS = (
+    "cases",
+    "leads",
+    "cases, broad terms",
+    "leads, broad terms",
+    "case list, no free text",
+    "lead list, no free text",
+)
 
 
 def report(result: dict[str, Any]) -> None:
