@@ -311,7 +311,8 @@ def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> set[Any]
     for row in rows.values():
         if row["merged_into"] is not None:
             absorbed.setdefault(row["merged_into"], []).append(row["county"])
-    changed = []
+    changed = []  # (readers, full_readers, case id) of the rows to write
+    new_readers = set()
     for case_id, row in rows.items():
         chain = [row]
         seen = {case_id}
@@ -323,14 +324,15 @@ def refresh_readers(cursor: psycopg.Cursor[Any], case_ids: set[Any]) -> set[Any]
         into = absorbed.get(case_id, ())
         readers = sorted(case_readers([c["visible_to"] for c in chain], into))
         whole = sorted(case_readers([c["full_to"] for c in chain], into))
+        if readers != row["readers"]:
+            new_readers.add(case_id)
         if readers != row["readers"] or whole != row["full_readers"]:
-            changed.append((readers, whole, case_id, readers != row["readers"]))
+            changed.append((readers, whole, case_id))
     if changed:
         cursor.executemany(
-            "UPDATE case_search SET readers = %s, full_readers = %s WHERE case_id = %s",
-            [entry[:3] for entry in changed],
+            "UPDATE case_search SET readers = %s, full_readers = %s WHERE case_id = %s", changed
         )
-    return {case_id for _, _, case_id, new_readers in changed if new_readers}
+    return new_readers
 
 
 def _label(seen: Visibility) -> str:

@@ -177,17 +177,17 @@ class LeadRegisterView(View):
             filters.append("coalesce(received_at, registered_at) < %(until)s")
             params["until"] = until
         found = query(text) if text and text.strip() else None
+        order = f"{NEWEST} DESC, lead_id"
         if found is None and filters:  # a filtered list: the register alone, newest first
             if visible_to != ALL:
                 filters.append("visible_to @> ARRAY[%(visible_to)s]::text[]")
                 params["visible_to"] = visible_to
             condition = " AND ".join(filters)
-            return self.page("lead_register", COLUMNS, condition, f"{NEWEST} DESC, lead_id", params)
+            return self.page("lead_register", COLUMNS, condition, order, params)
         # Free text, or the newest of every lead the reader sees: the reader's rows of the
         # search table (``SEARCH``), whose indexes count them without reading each lead.
         condition = " AND ".join(SEARCH.conditions(found, visible_to, params) + filters)
         rows_from = SEARCH.rows_from(joined=bool(filters))
-        order = f"{NEWEST} DESC, lead_id"
         with self.reading(matches=True) as read:
             if found is None or found.rank is None:  # nothing to rank: the newest first
                 page = keyed_page(

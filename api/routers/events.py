@@ -121,8 +121,8 @@ def audit_events(
 
     if format == "jsonl":
         # A chunk per page of a thousand events, as the CSV: each chunk of a streamed answer is
-        # taken from this iterator in a thread of its own, and a line a chunk made an export of
-        # 20,000 events take 11-13 s of hand-offs (0.02 s a page a chunk).
+        # taken from this iterator in a thread of its own (20,000 lines of this size as 20,000
+        # chunks took 3.1-3.3 s through uvicorn, as 20 chunks 0.01 s).
         chunks = (b"".join(e.model_dump_json().encode() + b"\n" for e in page) for page in pages())
         return StreamingResponse(
             chunks,
@@ -130,27 +130,27 @@ def audit_events(
             headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
         )
     return StreamingResponse(
-        _csv(event for page in pages() for event in page),
+        _csv(pages()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
 
 
-def _csv(events: Iterator[Any]) -> Iterator[str]:
-    """The CSV export, a chunk per thousand events (`data` as JSON in its cell)."""
+def _csv(pages: Iterator[list[Any]]) -> Iterator[str]:
+    """The CSV export, a chunk per page of events (`data` as JSON in its cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EVENT_COLUMNS)
-    for count, event in enumerate(events, 1):
-        row = event_row(event)
-        writer.writerow(
-            dumps(row[c]).decode() if c == "data" else ("" if row[c] is None else row[c])
-            for c in EVENT_COLUMNS
-        )
-        if count % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for page in pages:
+        for event in page:
+            row = event_row(event)
+            writer.writerow(
+                dumps(row[c]).decode() if c == "data" else ("" if row[c] is None else row[c])
+                for c in EVENT_COLUMNS
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 

@@ -119,44 +119,40 @@ def _unprepared(view: Any, sql: str, params: dict[str, Any]) -> list[Any]:
         return list(curs.fetchall())
 
 
-def old_case_list(view: Any, visible_to: str) -> tuple[int, list[Any]]:
-    """A county's cases newest first as the list read them before: the view's own table, its
-    page and its count as two statements, each planned for its values (the column of how much
-    of each case the reader sees left out, which the list also worked out per row then)."""
-    where = "readers @> ARRAY[%(visible_to)s]::text[]"
+def _old_list(
+    view: Any, table: str, columns: str, where: str, order: str, visible_to: str
+) -> tuple[int, list[Any]]:
+    """A county's records newest first as the lists read them before: the view's own table,
+    its page and its count as two statements, each planned for its values."""
     params = {"visible_to": visible_to}
     rows = _unprepared(
         view,
-        f"SELECT {case_view.COLUMNS} FROM case_search WHERE {where}"
-        " ORDER BY recorded_at DESC, case_id LIMIT 50 OFFSET 0",
+        f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT 50 OFFSET 0",
         params,
     )
     counted = _unprepared(
         view,
-        f"SELECT count(*) AS n FROM (SELECT FROM case_search WHERE {where}"
+        f"SELECT count(*) AS n FROM (SELECT FROM {table} WHERE {where}"
         f" LIMIT {COUNT_CAP + 1}) AS matches",
         params,
     )
     return counted[0]["n"], rows
+
+
+def old_case_list(view: Any, visible_to: str) -> tuple[int, list[Any]]:
+    """A county's cases as the list read them before (``_old_list``; the column of how much of
+    each case the reader sees left out, which the list also worked out per row then)."""
+    where = "readers @> ARRAY[%(visible_to)s]::text[]"
+    return _old_list(
+        view, "case_search", case_view.COLUMNS, where, "recorded_at DESC, case_id", visible_to
+    )
 
 
 def old_lead_list(view: Any, visible_to: str) -> tuple[int, list[Any]]:
-    """A county's leads newest first as the register listed them before (``old_case_list``)."""
+    """A county's leads as the register listed them before (``_old_list``)."""
     where = "visible_to @> ARRAY[%(visible_to)s]::text[]"
-    params = {"visible_to": visible_to}
-    rows = _unprepared(
-        view,
-        f"SELECT {lead_view.COLUMNS} FROM lead_register WHERE {where}"
-        " ORDER BY coalesce(received_at, registered_at) DESC, lead_id LIMIT 50 OFFSET 0",
-        params,
-    )
-    counted = _unprepared(
-        view,
-        f"SELECT count(*) AS n FROM (SELECT FROM lead_register WHERE {where}"
-        f" LIMIT {COUNT_CAP + 1}) AS matches",
-        params,
-    )
-    return counted[0]["n"], rows
+    order = f"{lead_view.NEWEST} DESC, lead_id"
+    return _old_list(view, "lead_register", lead_view.COLUMNS, where, order, visible_to)
 
 
 Variant = Callable[[str, str], tuple[int, list[Any]]]

@@ -283,6 +283,12 @@ def test_every_read_model_shows_each_county_what_the_rule_says(api: Api, steps) 
             for row in views.leads.search(visible_to=county, text="prop", limit=200)[1]
         }
         assert (str(lead) in listed) == sees_lead, why
+        # the lists without free text (a county's rows of the search tables)
+        unfiltered = {str(row["lead_id"]) for row in views.leads.search(visible_to=county)[1]}
+        assert (str(lead) in unfiltered) == sees_lead, why
+        case_list = {row["case_id"]: row for row in views.case_search.search(visible_to=county)[1]}
+        assert {c for c in cases if c in case_list} == visible, why
+        assert {c for c in cases if case_list.get(c, {}).get("access") == "full"} == whole, why
         for case_id in cases:
             number = app.get_case(case_id).number
             rows = views.case_search.search(visible_to=county, text=number)[1]

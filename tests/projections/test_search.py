@@ -361,6 +361,8 @@ def test_a_database_from_before_the_tokens_upgrades_with_init_and_rebuild(store:
     indexes = {r["indexname"] for r in view.query("SELECT indexname FROM pg_indexes")}
     assert {"case_text_match", "lead_text_match"} <= indexes
     assert view.search(visible_to=ALL, text="售烟") == (0, [])  # not yet rebuilt: not found
+    listed = view.search(visible_to="150924")  # but listed, from its rows without words
+    assert [r["case_id"] for r in listed[1]] == [case_id] and listed[0] == 1
     chosen = store.views.named(["case_search", "lead_register"])
     for v in chosen:  # what `jointcase projections rebuild case_search lead_register` runs
         v.reset()
